@@ -1,0 +1,32 @@
+# The two commands: `make run` and `make test` (both set up first when needed).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+RUN_OUT ?= runs/digits
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+# The lock file holds exact versions of everything; the project itself is installed editable
+# without dependencies so the lock file alone decides what is installed.
+$(STAMP): requirements.lock pyproject.toml
+	@set -e; py=$$(tools/find_python310.sh); \
+	if [ ! -x $(PY) ]; then echo "setup: creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi; \
+	$(PY) -m pip install --quiet --upgrade pip==24.3.1 uv==0.5.11; \
+	echo "setup: installing requirements.lock (about 3 GB the first time, cached afterwards)"; \
+	$(VENV)/bin/uv pip install --python $(PY) --quiet -r requirements.lock \
+	  || $(PY) -m pip install --quiet -r requirements.lock; \
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \
+	touch $(STAMP); echo "setup: done ($(VENV))"
+
+run: setup
+	$(VENV)/bin/lsgan train --preset=digits --out=$(RUN_OUT)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,71 @@
+"""Data sets that need no files: they ship inside packages or are drawn from a formula.
+
+* ``digits``: scikit-learn's 1,797 real handwritten digits (8 x 8, values 0..16, 10 classes),
+  scaled to 0..255 and resized to 28 x 28 x 1 (bilinear), white strokes on black; ids
+  ``digits:<index>``; split by ``example_schema.split_of`` (the same rule as ``lsgan prep``).
+* ``mog8``: the paper's ring of 8 Gaussians, radius 1, std 0.01, centres at angles 2 pi k / 8;
+  drawn from a seed (points, not images).
+"""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+from PIL import Image
+
+from lsgan_tf import example_schema
+from lsgan_tf.registry import DATA_SOURCES
+
+DIGITS_SIZE = 28
+MOG_MODES = 8
+MOG_RADIUS = 1.0
+MOG_STD = 0.01
+
+
+def digits_arrays(image_size: int = DIGITS_SIZE) -> Tuple[np.ndarray, np.ndarray, List[str]]:
+    """All 1,797 digits as (uint8 [N, S, S, 1], int64 labels [N], ids)."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images8 = np.clip(np.round(bunch.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
+    resized = np.stack([
+        np.asarray(Image.fromarray(img).resize((image_size, image_size), Image.BILINEAR))
+        for img in images8
+    ])[..., None]
+    ids = [f"digits:{i}" for i in range(len(images8))]
+    return resized, bunch.target.astype(np.int64), ids
+
+
+@DATA_SOURCES.register("digits")
+def digits_split(split: str, eval_fraction: float = 0.1,
+                 image_size: int = DIGITS_SIZE) -> Tuple[np.ndarray, np.ndarray]:
+    """One split of ``digits`` as (uint8 images [N, S, S, 1], int64 labels [N])."""
+    images, labels, ids = digits_arrays(image_size)
+    keep = np.array([example_schema.split_of(i, eval_fraction) == split for i in ids])
+    return images[keep], labels[keep]
+
+
+DIGITS_CLASS_NAMES = [str(d) for d in range(10)]
+
+
+def mog8_centres() -> np.ndarray:
+    """The 8 mode centres, float32 [8, 2], at angles 2 pi k / 8 on the circle of radius 1."""
+    angles = 2.0 * np.pi * np.arange(MOG_MODES) / MOG_MODES
+    return (MOG_RADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def mog8_sample(n: int, seed: int) -> np.ndarray:
+    """n points of the 8-mode ring (each mode with probability 1/8, std 0.01), float32 [n, 2]."""
+    rng = np.random.default_rng(seed)
+    modes = rng.integers(0, MOG_MODES, size=n)
+    return (mog8_centres()[modes] + rng.normal(0.0, MOG_STD, size=(n, 2))).astype(np.float32)
+
+
+@DATA_SOURCES.register("mog8")
+def mog8_split(split: str, eval_fraction: float = 0.1, n: int = 10000) -> Tuple[np.ndarray, np.ndarray]:
+    """A fixed sample of the ring for a split (seed 0 for train, 1 for eval); labels = mode index."""
+    seed = 0 if split == example_schema.TRAIN else 1
+    points = mog8_sample(n, seed)
+    angles = np.mod(np.arctan2(points[:, 1], points[:, 0]), 2 * np.pi)
+    modes = np.round(angles / (2 * np.pi / MOG_MODES)).astype(np.int64) % MOG_MODES
+    return points, modes

@@ -1,0 +1,116 @@
+"""The data contract shared by data_prep, lsgan_tf.data and the TFX components.
+
+One ``tf.train.Example`` per image:
+  image: bytes, PNG-encoded uint8 H x W x C (C = 1 or 3) at the training size
+  label: int64, class id, -1 when the data has no labels
+  height, width, channels: int64, shape of ``image``
+  id: bytes, where the record came from (LMDB key, ``file.gnt:offset``, path)
+
+Directory layout of a prepared dataset (``lsgan prep`` output and the TFX Examples artifact):
+  Split-train/*.tfrecord.gz, Split-eval/*.tfrecord.gz, labels.txt, stats.json, rejects/
+"""
+from __future__ import annotations
+
+import io
+import os
+from typing import Dict, List
+
+import numpy as np
+from PIL import Image
+
+UNLABELED = -1
+TRAIN = "train"
+EVAL = "eval"
+SPLITS = (TRAIN, EVAL)
+LABELS_FILE = "labels.txt"
+STATS_FILE = "stats.json"
+REJECTS_DIR = "rejects"
+TFRECORD_SUFFIX = ".tfrecord.gz"
+
+
+def split_dir(root: str, split: str) -> str:
+    """``<root>/Split-<split>``: the folder of one split's gzipped TFRecord shards."""
+    return os.path.join(root, f"Split-{split}")
+
+
+def split_pattern(root: str, split: str) -> str:
+    """Glob of the shards of one split."""
+    return os.path.join(split_dir(root, split), "*" + TFRECORD_SUFFIX)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 H x W x C array (C = 1 or 3)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (1, 3):
+        raise ValueError(f"expected uint8 H x W x 1|3, got {image.dtype} {image.shape}")
+    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_example(image: np.ndarray, label: int, record_id: str):
+    """A ``tf.train.Example`` in the data contract for one uint8 H x W x C image."""
+    import tensorflow as tf  # imported here so that pure-numpy users stay light
+
+    height, width, channels = np.asarray(image).shape
+
+    def ints(value):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+
+    def raw(value: bytes):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    return tf.train.Example(features=tf.train.Features(feature={
+        "image": raw(encode_png(image)),
+        "label": ints(label),
+        "height": ints(height),
+        "width": ints(width),
+        "channels": ints(channels),
+        "id": raw(record_id.encode("utf-8")),
+    }))
+
+
+def feature_spec() -> Dict[str, object]:
+    """``tf.io.parse_single_example`` spec of the contract."""
+    import tensorflow as tf
+
+    return {
+        "image": tf.io.FixedLenFeature([], tf.string),
+        "label": tf.io.FixedLenFeature([], tf.int64, default_value=UNLABELED),
+        "height": tf.io.FixedLenFeature([], tf.int64),
+        "width": tf.io.FixedLenFeature([], tf.int64),
+        "channels": tf.io.FixedLenFeature([], tf.int64),
+        "id": tf.io.FixedLenFeature([], tf.string),
+    }
+
+
+def read_labels(root: str) -> List[str]:
+    """Class names from ``<root>/labels.txt`` (line i names label i); [] when there is none."""
+    path = os.path.join(root, LABELS_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle if line.rstrip("\n")]
+
+
+def write_labels(root: str, names: List[str]) -> str:
+    """Writes ``labels.txt`` (one UTF-8 class name per line, line i = label i)."""
+    path = os.path.join(root, LABELS_FILE)
+    with open(path, "w", encoding="utf-8") as handle:
+        for name in names:
+            handle.write(f"{name}\n")
+    return path
+
+
+def split_of(record_id: str, eval_fraction: float) -> str:
+    """Stable split of a record: ``eval`` when u(id) < eval_fraction, else ``train``.
+
+    u(id) = (first 8 bytes of SHA-256(id), big-endian) / 2**64, so the same id always lands in
+    the same split, whatever the runner, the worker or the order of the input.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(record_id.encode("utf-8")).digest()
+    u = int.from_bytes(digest[:8], "big") / 2.0 ** 64
+    return EVAL if u < eval_fraction else TRAIN
