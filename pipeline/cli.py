@@ -25,6 +25,18 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def quiet_logs() -> None:
+    """Keeps the console for progress and summaries: TF's C++ info lines and absl info off."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from absl import logging
+
+    logging.set_verbosity(logging.WARNING)
+
+
 def main(argv=None) -> None:
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
@@ -34,6 +46,7 @@ def main(argv=None) -> None:
     if name not in SUBCOMMANDS:
         print(f"lsgan: unknown subcommand {name!r}\n\n{usage()}", file=sys.stderr)
         sys.exit(2)
+    quiet_logs()
     module = importlib.import_module(SUBCOMMANDS[name][0])
     from absl import app
 

@@ -1,0 +1,186 @@
+"""``hwdb``: CASIA-HWDB offline isolated characters, ``.gnt`` files (files, directories, globs).
+
+A ``.gnt`` file holds samples back to back, no header (REFERENCE.md section 4):
+
+    uint32 LE  size = 10 + W * H
+    2 bytes    tag code, GB bytes in file order (``B0 A1`` = the first level-1 character)
+    uint16 LE  width W
+    uint16 LE  height H
+    W * H      uint8 pixels, row by row, background 255
+
+Tags decode as GBK (a second byte 0 marks an ASCII symbol). Images are padded to a square
+with white, resized to ``image_size`` (default 28), grayscale. Labels: the vocabulary of every
+tag kept in the run, sorted by tag code bytes; ``labels.txt`` holds the characters.
+``--charset=gb2312_level1`` keeps the 3,755 level-1 characters (lead B0-D7, trail A1-FE, up to
+D7F9); the others are counted as skipped. ``id`` = ``path/relative/to/root.gnt:byte_offset``.
+
+Bad samples are rejects and reading goes on after them: a size field that disagrees with
+W x H (the next sample is found from whichever of the two lengths leads to a consistent header),
+a file that ends mid-sample, a tag that does not decode, a zero-sized image.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from typing import BinaryIO, Iterator, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+
+from data_prep import images
+from data_prep.files import find_files, name_matcher
+from data_prep.options import CHARSET_GB2312_LEVEL1
+from data_prep.records import BadRecord, ClassKey, Record, Reject, Skipped
+from data_prep.source import Plan, Source
+from data_prep.sources import SOURCES
+
+HEADER = struct.Struct("<I2sHH")
+TRUNCATED = "truncated_sample"
+SIZE_MISMATCH = "size_mismatch"
+UNDECODABLE_TAG = "undecodable_tag"
+NOT_IN_CHARSET = "not_in_charset"
+
+
+class GntSample(NamedTuple):
+    """One sample as stored; ``pixels`` is None when the parse skipped them."""
+
+    offset: int
+    tag: bytes
+    width: int
+    height: int
+    pixels: Optional[bytes]
+
+
+class GntError(NamedTuple):
+    """A sample (or the rest of a file) that cannot be read."""
+
+    offset: int
+    reason: str
+    detail: str
+
+
+def _consistent_at(handle: BinaryIO, file_size: int, offset: int) -> bool:
+    """Whether ``offset`` is the end of the file or starts a self-consistent, complete sample."""
+    if offset == file_size:
+        return True
+    if offset + HEADER.size > file_size:
+        return False
+    handle.seek(offset)
+    size, _, width, height = HEADER.unpack(handle.read(HEADER.size))
+    return size == HEADER.size + width * height and offset + size <= file_size
+
+
+def parse_gnt(handle: BinaryIO, file_size: int, read_pixels: bool = True
+              ) -> Iterator[Union[GntSample, GntError]]:
+    """Every sample of a ``.gnt`` file in order, bad ones as ``GntError``."""
+    offset = 0
+    while offset < file_size:
+        handle.seek(offset)
+        header = handle.read(HEADER.size)
+        if len(header) < HEADER.size:
+            yield GntError(offset, TRUNCATED, f"file ends {len(header)} bytes into a header")
+            return
+        size, tag, width, height = HEADER.unpack(header)
+        expected = HEADER.size + width * height
+        if size != expected:
+            yield GntError(offset, SIZE_MISMATCH,
+                           f"size field {size}, but 10 + {width} x {height} = {expected}")
+            candidates = [offset + size, offset + expected]
+            following = [c for c in candidates
+                         if offset < c <= file_size and _consistent_at(handle, file_size, c)]
+            if not following:
+                return
+            offset = following[0]
+            continue
+        if offset + size > file_size:
+            yield GntError(offset, TRUNCATED,
+                           f"sample needs {size} bytes, the file has {file_size - offset} left")
+            return
+        pixels = handle.read(width * height) if read_pixels else None
+        yield GntSample(offset, tag, width, height, pixels)
+        offset += size
+
+
+def decode_tag(tag: bytes) -> str:
+    """The character of a tag: GBK, or ASCII when the second byte is 0; ValueError otherwise."""
+    if tag[1] == 0:
+        if 0x21 <= tag[0] <= 0x7E:
+            return chr(tag[0])
+        raise ValueError(f"tag {tag.hex()} is not a printable ASCII symbol")
+    text = tag.decode("gbk")
+    if len(text) != 1:
+        raise ValueError(f"tag {tag.hex()} decodes to {text!r}, not one character")
+    return text
+
+
+def in_gb2312_level1(tag: bytes) -> bool:
+    """Whether a tag is one of the 3,755 GB2312 level-1 characters (B0A1 to D7F9)."""
+    lead, trail = tag[0], tag[1]
+    return 0xB0 <= lead <= 0xD7 and 0xA1 <= trail <= (0xF9 if lead == 0xD7 else 0xFE)
+
+
+@SOURCES.register("hwdb")
+class HwdbSource(Source):
+    """CASIA-HWDB ``.gnt`` characters -> grayscale squares; one shard per file:
+    ``(root, name relative to root, how many samples to read or None for all)``."""
+
+    default_image_size = 28
+    default_channels = 1
+
+    def _classify(self, name: str, item: Union[GntSample, GntError]
+                  ) -> Union[Record, Reject, Skipped]:
+        record_id = f"{name}:{item.offset}"
+        if isinstance(item, GntError):
+            return Reject(record_id, item.reason, item.detail)
+        try:
+            character = decode_tag(item.tag)
+        except ValueError as error:
+            return Reject(record_id, UNDECODABLE_TAG, str(error))
+        if self.options.charset == CHARSET_GB2312_LEVEL1 and not in_gb2312_level1(item.tag):
+            return Skipped(record_id, NOT_IN_CHARSET)
+        return Record(record_id, (item.width, item.height, item.pixels),
+                      ClassKey(item.tag, character))
+
+    def _items(self, root: str, name: str, read_pixels: bool
+               ) -> Iterator[Union[Record, Reject, Skipped]]:
+        path = os.path.join(root, name)
+        with open(path, "rb") as handle:
+            file_size = os.fstat(handle.fileno()).st_size
+            for item in parse_gnt(handle, file_size, read_pixels):
+                yield self._classify(name, item)
+
+    def plan(self) -> Plan:
+        root, names = find_files(self.input_path, name_matcher("*.gnt"), ".gnt")
+        limit = self.options.max_records
+        if limit is None:
+            shards = tuple((root, name, None) for name in names)
+            return Plan(shards, discover_labels=True, description=f"{len(names)} .gnt files")
+        shards, total = [], 0
+        for name in names:
+            count = 0
+            for item in self._items(root, name, read_pixels=False):
+                if total + count == limit:
+                    break
+                count += not isinstance(item, Skipped)
+            shards.append((root, name, count))
+            total += count
+            if total == limit:
+                break
+        return Plan(tuple(shards), discover_labels=True,
+                    description=f"the first {total:,} samples of {len(shards)} .gnt files")
+
+    def read(self, shard: Tuple[str, str, Optional[int]]
+             ) -> Iterator[Union[Record, Reject, Skipped]]:
+        root, name, limit = shard
+        count = 0
+        for item in self._items(root, name, read_pixels=True):
+            if count == limit:
+                return
+            count += not isinstance(item, Skipped)
+            yield item
+
+    def decode(self, record: Record) -> np.ndarray:
+        width, height, pixels = record.payload
+        if width == 0 or height == 0:
+            raise BadRecord(images.ZERO_SIZE, f"{width} x {height}")
+        glyph = images.from_array(np.frombuffer(pixels, np.uint8).reshape(height, width))
+        return images.to_array(images.pad_to_square(glyph, self.image_size), self.channels)

@@ -1,0 +1,101 @@
+"""``lsun``: an LSUN scene LMDB (``{category}_{split}_lmdb/`` or its ``data.mdb``).
+
+Keys are 40 hex digits, values the encoded image with nothing around it (JPEG, some exports
+WebP, PNG accepted too), recognised by magic bytes and decoded with Pillow, converted to RGB,
+the shorter side resized and centre-cropped to ``image_size`` (default 112). ``id`` = the key.
+
+Reading is split over key ranges: the driver walks the keys only (values are not touched) and
+cuts them into ranges of about ``RANGE_SIZE`` records; each shard is ``(start, stop)`` and a
+worker reads the keys ``start <= key < stop`` with a cursor. The environment is opened
+read-only without locks once per worker process (``setup``; py-lmdb refuses a second open of
+the same path in one process, so every user in the process shares it).
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from typing import Dict, Iterator, Optional, Tuple
+
+import lmdb
+import numpy as np
+
+from data_prep import images
+from data_prep.records import Record
+from data_prep.source import InputError, Plan, Source
+from data_prep.sources import SOURCES
+
+RANGE_SIZE = 256
+MAX_RANGES = 10000
+FORMATS = ("JPEG", "WEBP", "PNG")
+
+_environments: Dict[str, lmdb.Environment] = {}
+_environments_lock = threading.Lock()
+
+
+def open_environment(path: str) -> lmdb.Environment:
+    """The process's read-only, lock-free environment of an LMDB directory or ``data.mdb``."""
+    path = os.path.realpath(path)
+    with _environments_lock:
+        if path not in _environments:
+            _environments[path] = lmdb.open(
+                path, subdir=os.path.isdir(path), readonly=True, lock=False)
+        return _environments[path]
+
+
+def key_ranges(env: lmdb.Environment, max_records: Optional[int]
+               ) -> Tuple[Tuple[Tuple[Optional[bytes], Optional[bytes]], ...], int]:
+    """``((start, stop), ...)`` covering the first ``max_records`` keys (all when None), and
+    how many keys they hold. ``start`` None = from the first key, ``stop`` None = to the end."""
+    with env.begin() as txn:
+        entries = txn.stat()["entries"]
+        wanted = entries if max_records is None else min(entries, max_records)
+        size = max(RANGE_SIZE, math.ceil(wanted / MAX_RANGES))
+        starts, stop, count = [None], None, 0
+        for key in txn.cursor().iternext(keys=True, values=False):
+            if count == wanted:
+                stop = key
+                break
+            if count and count % size == 0:
+                starts.append(key)
+            count += 1
+    stops = starts[1:] + [stop]
+    return tuple(zip(starts, stops)), count
+
+
+@SOURCES.register("lsun")
+class LsunSource(Source):
+    """LSUN scene LMDB -> RGB squares; one shard per key range."""
+
+    default_image_size = 112
+    default_channels = 3
+
+    def plan(self) -> Plan:
+        if not os.path.exists(self.input_path):
+            raise InputError(f"lsun: no LMDB at {self.input_path}")
+        try:
+            env = open_environment(self.input_path)
+        except lmdb.Error as error:
+            raise InputError(f"lsun: {self.input_path} is not a readable LMDB: {error}") from None
+        ranges, count = key_ranges(env, self.options.max_records)
+        return Plan(shards=ranges, description=f"{count:,} records in {len(ranges)} key ranges")
+
+    def setup(self) -> None:
+        self._env = open_environment(self.input_path)
+
+    def read(self, shard: Tuple[Optional[bytes], Optional[bytes]]) -> Iterator[Record]:
+        start, stop = shard
+        with self._env.begin() as txn:
+            cursor = txn.cursor()
+            found = cursor.set_range(start) if start is not None else cursor.first()
+            while found:
+                key = cursor.key()
+                if stop is not None and key >= stop:
+                    break
+                yield Record(id=key.decode("utf-8", "backslashreplace"), payload=cursor.value())
+                found = cursor.next()
+
+    def decode(self, record: Record) -> np.ndarray:
+        image = images.open_encoded(record.payload, FORMATS, draft_size=self.image_size,
+                                    channels=self.channels)
+        return images.to_array(images.crop_to_square(image, self.image_size), self.channels)

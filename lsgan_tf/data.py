@@ -1,0 +1,194 @@
+"""tf.data input for training and evaluation.
+
+Sources: a built-in data set (``digits``, ``mog8``; see ``builtin_data``) or a prepared directory
+in the data contract (``example_schema``: gzipped TFRecord shards per split).
+
+Training batches are dicts:
+  ``real``: float32 [B, H, W, C] scaled to the generator's range (sigmoid: x / 255,
+            tanh: x / 127.5 - 1) or [B, 2] points for ``mog8``;
+  ``label``: int64 [B];
+  ``z_d``, ``z_g``: float32 [B, z_dim] noise for the D step and the G step, drawn statelessly
+            from (seed, step) so a run is repeatable and resumes with the same noise.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from lsgan_tf import builtin_data, example_schema
+from lsgan_tf.registry import DATA_SOURCES
+
+TFRECORD = "tfrecord"
+
+
+class DataError(ValueError):
+    """Input data that cannot be used as asked (missing, empty, wrong shape or labels)."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a prepared or built-in data set holds: image shape, labels, class names."""
+    image_size: int
+    channels: int
+    labeled: bool
+    class_names: Tuple[str, ...]
+
+
+def split_files(root: str, split: str) -> List[str]:
+    """The shards of one split of a prepared directory; a clear error when there are none."""
+    if not os.path.isdir(root):
+        raise DataError(f"data directory {root!r} does not exist (make one with `lsgan prep`)")
+    files = sorted(glob.glob(example_schema.split_pattern(root, split)))
+    if not files:
+        raise DataError(f"no {example_schema.TFRECORD_SUFFIX} shards in "
+                        f"{example_schema.split_dir(root, split)!r}")
+    return files
+
+
+def _parse(serialized):
+    features = tf.io.parse_single_example(serialized, example_schema.feature_spec())
+    return features
+
+
+def _decode(features, channels: int):
+    image = tf.io.decode_png(features["image"], channels=channels)
+    return image, features["label"]
+
+
+def tfrecord_dataset(root: str, split: str) -> tf.data.Dataset:
+    """Parsed records (dicts of the contract's features) of one split."""
+    return tf.data.TFRecordDataset(split_files(root, split), compression_type="GZIP",
+                                   num_parallel_reads=tf.data.AUTOTUNE).map(_parse)
+
+
+def inspect(source: str, path: str = "") -> DatasetInfo:
+    """Shape and labels of a data set, read from its first record and ``labels.txt``."""
+    if source == "digits":
+        return DatasetInfo(builtin_data.DIGITS_SIZE, 1, True, tuple(builtin_data.DIGITS_CLASS_NAMES))
+    if source == "mog8":
+        return DatasetInfo(0, 0, True, tuple(str(k) for k in range(builtin_data.MOG_MODES)))
+    if source != TFRECORD:
+        raise DataError(f"unknown data.source {source!r}; known: {TFRECORD}, "
+                        f"{', '.join(DATA_SOURCES.names())}")
+    for features in tfrecord_dataset(path, example_schema.TRAIN).take(1):
+        names = tuple(example_schema.read_labels(path))
+        return DatasetInfo(int(features["height"]), int(features["channels"]),
+                           int(features["label"]) >= 0, names)
+    raise DataError(f"the train split of {path!r} holds no records")
+
+
+def load_split(data: str, split: str, max_records: Optional[int] = None,
+               eval_fraction: float = 0.1) -> Tuple[np.ndarray, np.ndarray]:
+    """A whole split in memory: (uint8 images [N, H, W, C], int64 labels [N], -1 = unlabeled).
+
+    ``data`` is a built-in name (``digits``; ``mog8`` gives float32 points [N, 2] and mode
+    labels) or a prepared directory.
+    """
+    if data in DATA_SOURCES:
+        images, labels = DATA_SOURCES.get(data)(split, eval_fraction)
+    else:
+        images_list, labels_list = [], []
+        dataset = tfrecord_dataset(data, split)
+        if max_records:
+            dataset = dataset.take(max_records)
+        for features in dataset:
+            image = tf.io.decode_png(features["image"]).numpy()
+            images_list.append(image)
+            labels_list.append(int(features["label"]))
+        if not images_list:
+            raise DataError(f"split {split!r} of {data!r} holds no records")
+        images, labels = np.stack(images_list), np.asarray(labels_list, np.int64)
+    if max_records:
+        images, labels = images[:max_records], labels[:max_records]
+    return images, labels
+
+
+def scale_images(images, output_activation: str):
+    """uint8 -> the generator's range: sigmoid x / 255, tanh x / 127.5 - 1."""
+    images = tf.cast(images, tf.float32)
+    if output_activation == "sigmoid":
+        return images / 255.0
+    if output_activation == "tanh":
+        return images / 127.5 - 1.0
+    raise ValueError(f"no image range for output activation {output_activation!r}")
+
+
+def sample_noise(shape, distribution: str, seed) -> tf.Tensor:
+    """Stateless noise: U(-1, 1) (``uniform``) or N(0, 1) (``normal``) from a 2-int seed."""
+    if distribution == "uniform":
+        return tf.random.stateless_uniform(shape, seed=seed, minval=-1.0, maxval=1.0)
+    if distribution == "normal":
+        return tf.random.stateless_normal(shape, seed=seed)
+    raise ValueError(f"unknown noise distribution {distribution!r}; known: uniform, normal")
+
+
+def _check_shape(info: DatasetInfo, model_config) -> None:
+    if model_config.type == "mog_mlp":
+        return
+    if info.image_size != model_config.image_size:
+        raise DataError(
+            f"the data holds {info.image_size} x {info.image_size} images but the model makes "
+            f"{model_config.image_size} x {model_config.image_size}: prepare the data with "
+            f"`lsgan prep --image_size={model_config.image_size}` or pass "
+            f"--set model.image_size={info.image_size}")
+    if model_config.num_classes and not info.labeled:
+        raise DataError("the conditional model needs labelled data, but the records have "
+                        "label -1; use an unconditional preset (e.g. dcgan) for this data")
+
+
+def _image_records(config, output_activation: str, split: str) -> tf.data.Dataset:
+    """Unbatched (image, label) pairs of a split, in the model's range."""
+    data = config.data
+    if data.source in DATA_SOURCES:
+        images, labels = DATA_SOURCES.get(data.source)(split, data.eval_fraction)
+        records = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+    else:
+        channels = config.model.channels
+        records = tfrecord_dataset(data.path, split).map(
+            lambda f: _decode(f, channels), num_parallel_calls=tf.data.AUTOTUNE)
+    return records.map(lambda image, label: (scale_images(image, output_activation), label),
+                       num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def mog8_batch(batch_size: int, seed) -> Tuple[tf.Tensor, tf.Tensor]:
+    """A fresh batch of the 8-mode ring: (float32 points [B, 2], int64 modes [B])."""
+    seed = tf.cast(seed, tf.int64)
+    modes = tf.random.stateless_uniform([batch_size], seed=seed, maxval=builtin_data.MOG_MODES,
+                                        dtype=tf.int32)
+    centres = tf.gather(tf.constant(builtin_data.mog8_centres()), modes)
+    jitter = builtin_data.MOG_STD * tf.random.stateless_normal([batch_size, 2], seed=seed + 1)
+    return centres + jitter, tf.cast(modes, tf.int64)
+
+
+def training_dataset(config, output_activation: str, start_step: int = 0,
+                     split: str = example_schema.TRAIN) -> tf.data.Dataset:
+    """Endless shuffled batches of ``config.train.batch_size`` with noise (see module doc)."""
+    info = inspect(config.data.source, config.data.path)
+    _check_shape(info, config.model)
+    train, noise = config.train, config.model.noise
+    steps = tf.data.Dataset.counter(start=start_step)
+    if config.data.source == "mog8":
+        batches = steps.map(lambda step: mog8_batch(
+            train.batch_size, tf.stack([tf.cast(train.seed, tf.int64), 2 ** 40 + step])))
+    else:
+        batches = (_image_records(config, output_activation, split)
+                   .shuffle(config.data.shuffle_buffer, seed=train.seed).repeat()
+                   .batch(train.batch_size, drop_remainder=True))
+
+    def add_noise(batch, step):
+        real, label = batch
+        shape = [train.batch_size, noise.dim]
+        seed = tf.cast(train.seed, tf.int64)
+        return {
+            "real": real,
+            "label": label,
+            "z_d": sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step])),
+            "z_g": sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step + 1])),
+        }
+
+    return tf.data.Dataset.zip((batches, steps)).map(add_noise).prefetch(tf.data.AUTOTUNE)

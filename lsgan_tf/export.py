@@ -1,0 +1,158 @@
+"""Generator SavedModel for TF Serving, and a client that samples from one.
+
+Signatures (``<dir>`` is loadable by ``tf.saved_model.load`` and TF Serving's ``<base>/<version>/``):
+  ``serving_default``: ``z`` float32 [n, z_dim] (and ``label`` int64 [n] when conditional)
+      -> ``images`` uint8 [n, H, W, C]  (``points`` float32 [n, 2] for the 2-D ``mog8`` model)
+  ``generate``: ``n`` int32 scalar, ``seed`` int64 scalar (and ``label`` int64 scalar, the
+      class of all n samples) -> the same output, with z drawn from the model's noise prior.
+A wrong z width, a label count that differs from n, a label outside [0, num_classes) or
+n < 1 fails with an InvalidArgumentError whose message says what was expected.
+``assets.extra/tf_serving_warmup_requests`` holds PredictionLog records for TF Serving's warmup.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lsgan_tf import data as data_lib
+
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+
+
+def _to_output(samples, output_activation: str):
+    if output_activation == "sigmoid":
+        return {"images": tf.cast(tf.round(tf.clip_by_value(samples, 0.0, 1.0) * 255.0), tf.uint8)}
+    if output_activation == "tanh":
+        scaled = (tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5
+        return {"images": tf.cast(tf.round(scaled), tf.uint8)}
+    return {"points": tf.cast(samples, tf.float32)}
+
+
+class GeneratorModule(tf.Module):
+    """The exported generator with its serving signatures and its metadata as variables."""
+
+    def __init__(self, generator: keras.Model, config, output_activation: str):
+        super().__init__(name="lsgan_generator")
+        self.generator = generator
+        self.z_dim = tf.Variable(config.model.noise.dim, trainable=False, dtype=tf.int64)
+        self.num_classes = tf.Variable(config.model.num_classes, trainable=False, dtype=tf.int64)
+        self.output_kind = tf.Variable("points" if output_activation == "linear" else "images",
+                                       trainable=False)
+        self.noise_distribution = tf.Variable(config.model.noise.distribution, trainable=False)
+        self._activation = output_activation
+        self._noise = config.model.noise
+        self._zdim = config.model.noise.dim
+        self._classes = config.model.num_classes
+
+    def _check_z(self, z):
+        tf.debugging.assert_equal(
+            tf.shape(z)[1], self._zdim,
+            message=f"z must be float32 [n, {self._zdim}] (the model's noise size)")
+
+    def _check_labels(self, label, n):
+        tf.debugging.assert_equal(tf.size(label, out_type=tf.int32), n,
+                                  message="label must be int64 [n], one class id per z row")
+        tf.debugging.assert_greater_equal(label, tf.constant(0, tf.int64),
+                                          message=f"label must be in [0, {self._classes})")
+        tf.debugging.assert_less(label, tf.constant(self._classes, tf.int64),
+                                 message=f"label must be in [0, {self._classes})")
+
+    def run(self, z, label=None):
+        self._check_z(z)
+        if self._classes:
+            self._check_labels(label, tf.shape(z)[0])
+            samples = self.generator([z, label], training=False)
+        else:
+            samples = self.generator(z, training=False)
+        return _to_output(samples, self._activation)
+
+    def noise(self, n, seed):
+        tf.debugging.assert_positive(n, message="n must be >= 1")
+        return data_lib.sample_noise(tf.stack([n, self._zdim]), self._noise.distribution,
+                                     tf.stack([seed, tf.constant(0, tf.int64)]))
+
+    def signatures(self):
+        z_spec = tf.TensorSpec([None, None], tf.float32, name="z")
+        n_spec = tf.TensorSpec([], tf.int32, name="n")
+        seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+        if self._classes:
+            serve = tf.function(lambda z, label: self.run(z, label), input_signature=[
+                z_spec, tf.TensorSpec([None], tf.int64, name="label")])
+            generate = tf.function(
+                lambda n, seed, label: self.run(self.noise(n, seed), tf.fill([n], label)),
+                input_signature=[n_spec, seed_spec, tf.TensorSpec([], tf.int64, name="label")])
+        else:
+            serve = tf.function(lambda z: self.run(z), input_signature=[z_spec])
+            generate = tf.function(lambda n, seed: self.run(self.noise(n, seed)),
+                                   input_signature=[n_spec, seed_spec])
+        self.serve, self.generate = serve, generate
+        return {"serving_default": serve.get_concrete_function(),
+                "generate": generate.get_concrete_function()}
+
+
+def warmup_requests(module: GeneratorModule, path: str, count: int = 2) -> str:
+    """Writes PredictionLog records for both signatures (TF Serving replays them at load)."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        z = np.zeros((count, module._zdim), np.float32)
+        inputs = {"serving_default": {"z": tf.make_tensor_proto(z)},
+                  "generate": {"n": tf.make_tensor_proto(np.int32(count)),
+                               "seed": tf.make_tensor_proto(np.int64(0))}}
+        if module._classes:
+            inputs["serving_default"]["label"] = tf.make_tensor_proto(np.zeros(count, np.int64))
+            inputs["generate"]["label"] = tf.make_tensor_proto(np.int64(0))
+        for signature, tensors in inputs.items():
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(signature_name=signature))
+            for key, proto in tensors.items():
+                request.inputs[key].CopyFrom(proto)
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return path
+
+
+def export_generator(generator: keras.Model, config, output_activation: str, path: str) -> str:
+    """Saves ``generator`` as a SavedModel at ``path`` with both signatures and warmup records."""
+    module = GeneratorModule(generator, config, output_activation)
+    tf.saved_model.save(module, path, signatures=module.signatures())
+    warmup_requests(module, os.path.join(path, WARMUP_FILE))
+    return path
+
+
+class GeneratorClient:
+    """Samples from an exported generator: ``sample(n, seed, labels=None)`` -> numpy array."""
+
+    def __init__(self, saved_model_dir: str):
+        if not tf.saved_model.contains_saved_model(saved_model_dir):
+            raise FileNotFoundError(f"no SavedModel at {saved_model_dir!r}")
+        self.path = saved_model_dir
+        self.module = tf.saved_model.load(saved_model_dir)
+        self.z_dim = int(self.module.z_dim.numpy())
+        self.num_classes = int(self.module.num_classes.numpy())
+        self.output_kind = self.module.output_kind.numpy().decode()
+        self.noise_distribution = self.module.noise_distribution.numpy().decode()
+        self.serving = self.module.signatures["serving_default"]
+
+    def sample(self, n: int, seed: int, labels: Optional[np.ndarray] = None,
+               batch_size: int = 500) -> np.ndarray:
+        """n samples from noise drawn with ``seed`` (labels: int [n], required when conditional)."""
+        if self.num_classes and labels is None:
+            raise ValueError(f"this generator is conditional ({self.num_classes} classes): "
+                             "pass labels")
+        outputs = []
+        for start in range(0, n, batch_size):
+            count = min(batch_size, n - start)
+            z = data_lib.sample_noise([count, self.z_dim], self.noise_distribution,
+                                      [seed, start])
+            kwargs = {"z": z}
+            if self.num_classes:
+                kwargs["label"] = tf.constant(np.asarray(labels[start:start + count]), tf.int64)
+            outputs.append(self.serving(**kwargs)[self.output_kind].numpy())
+        return np.concatenate(outputs)

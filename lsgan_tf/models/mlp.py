@@ -1,0 +1,28 @@
+"""The 2-D networks of the mixture-of-Gaussians experiment.
+
+G: z (256-d N(0, I)) -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 2 (linear).
+D: point -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 1 (linear).
+"""
+from __future__ import annotations
+
+import keras
+
+from lsgan_tf.models.common import GanModels, MODELS, dense
+
+POINT_DIM = 2
+
+
+def _mlp(inputs, hidden: int, out: int, prefix: str):
+    x = inputs
+    for i in range(2):
+        x = keras.layers.Activation("tanh")(dense(hidden, f"{prefix}_dense{i + 1}")(x))
+    return dense(out, f"{prefix}_out")(x)
+
+
+@MODELS.register("mog_mlp")
+def build(config) -> GanModels:
+    z = keras.Input((config.noise.dim,), name="z")
+    generator = keras.Model(z, _mlp(z, config.hidden, POINT_DIM, "g"), name="generator")
+    point = keras.Input((POINT_DIM,), name="point")
+    discriminator = keras.Model(point, _mlp(point, config.hidden, 1, "d"), name="discriminator")
+    return GanModels(generator, discriminator, "linear", conditional=False)

@@ -1,0 +1,96 @@
+"""Named experiments: the paper's settings (REFERENCE.md section 2) and the embedded default.
+
+Each preset is a registered function returning an ``ExperimentConfig``; ``get_preset(name)``
+looks one up (a miss lists the known presets).
+"""
+from __future__ import annotations
+
+from lsgan_tf.config import (DataConfig, EvalConfig, ExperimentConfig, LossConfig, ModelConfig,
+                             NoiseConfig, OptimConfig, TrainConfig)
+from lsgan_tf.registry import PRESETS
+
+
+def get_preset(name: str) -> ExperimentConfig:
+    return PRESETS.get(name)()
+
+
+@PRESETS.register("digits")
+def digits() -> ExperimentConfig:
+    """Embedded default: the conditional Phi(y) model scaled to scikit-learn's 10-class digits."""
+    return ExperimentConfig(
+        name="digits",
+        data=DataConfig(source="digits"),
+        model=ModelConfig(type="conditional", noise=NoiseConfig("uniform", 64), image_size=28,
+                          channels=1, num_classes=10, phi_dim=16, g_width=64, d_width=64,
+                          d_dense=256),
+        loss=LossConfig(type="ls"),
+        optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
+        train=TrainConfig(batch_size=64, steps=3000, checkpoint_every=500, log_every=100,
+                          sample_every=500),
+        eval=EvalConfig(extractor="classifier", num_samples=1000),
+    )
+
+
+@PRESETS.register("hwdb_3740")
+def hwdb_3740() -> ExperimentConfig:
+    """The paper's conditional model: 3,740 Chinese characters, 28 x 28 x 1, Phi(y) to 256."""
+    return ExperimentConfig(
+        name="hwdb_3740",
+        data=DataConfig(source="tfrecord"),
+        model=ModelConfig(type="conditional", noise=NoiseConfig("uniform", 1024), image_size=28,
+                          channels=1, num_classes=3740, phi_dim=256, g_width=128, d_width=320,
+                          d_dense=1024),
+        loss=LossConfig(type="ls"),
+        optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
+        train=TrainConfig(batch_size=64, steps=100000, checkpoint_every=2000, log_every=200,
+                          sample_every=2000),
+        eval=EvalConfig(extractor="classifier", num_samples=10000),
+    )
+
+
+@PRESETS.register("lsun_112")
+def lsun_112() -> ExperimentConfig:
+    """The paper's scene model: 1024-d U(-1, 1) noise to 112 x 112 x 3, Adam 1e-3, beta1 0.5."""
+    return ExperimentConfig(
+        name="lsun_112",
+        data=DataConfig(source="tfrecord"),
+        model=ModelConfig(type="lsun_112", noise=NoiseConfig("uniform", 1024), image_size=112,
+                          channels=3, num_classes=0, g_width=256, d_width=64),
+        loss=LossConfig(type="ls"),
+        optim=OptimConfig(optimizer="adam", lr_d=1e-3, lr_g=1e-3, beta1=0.5),
+        train=TrainConfig(batch_size=64, steps=200000, checkpoint_every=2000, log_every=200,
+                          sample_every=2000),
+        eval=EvalConfig(extractor="rotation", num_samples=10000),
+    )
+
+
+@PRESETS.register("dcgan")
+def dcgan() -> ExperimentConfig:
+    """DCGAN family for 32/64/128-pixel images (``--set model.image_size=32``), BN switches."""
+    return ExperimentConfig(
+        name="dcgan",
+        data=DataConfig(source="tfrecord"),
+        model=ModelConfig(type="dcgan", noise=NoiseConfig("uniform", 100), image_size=64,
+                          channels=3, num_classes=0, g_width=64, d_width=64),
+        loss=LossConfig(type="ls"),
+        optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
+        train=TrainConfig(batch_size=64, steps=50000, checkpoint_every=2000, log_every=200,
+                          sample_every=2000),
+        eval=EvalConfig(extractor="auto", num_samples=5000),
+    )
+
+
+@PRESETS.register("mog8")
+def mog8() -> ExperimentConfig:
+    """The paper's 2-D stability experiment: 8 Gaussians on a ring, MLPs of 128 with tanh."""
+    return ExperimentConfig(
+        name="mog8",
+        data=DataConfig(source="mog8", shuffle_buffer=10000),
+        model=ModelConfig(type="mog_mlp", noise=NoiseConfig("normal", 256), image_size=0,
+                          channels=0, num_classes=0, hidden=128),
+        loss=LossConfig(type="ls"),
+        optim=OptimConfig(optimizer="adam", lr_d=1e-4, lr_g=1e-3, beta1=0.5),
+        train=TrainConfig(batch_size=512, steps=35000, checkpoint_every=5000, log_every=1000,
+                          sample_every=5000),
+        eval=EvalConfig(extractor="none", num_samples=2500),
+    )

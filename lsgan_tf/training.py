@@ -1,0 +1,248 @@
+"""The one training loop: a ``tf.function`` D step then G step per batch, under a strategy.
+
+Every entry point (``lsgan train``, the TFX Trainer's ``run_fn``, the benchmarks) calls
+``train(config, out_dir)``. Per step, on each replica with its share of the global batch:
+  D step: minimise L_D(D(x), D(G(z_d))) over D's weights;
+  G step: minimise L_G(D(G(z_g))) over G's weights (fresh noise z_g);
+losses are divided by the number of replicas and the optimisers sum the replicas' gradients,
+so the update equals the single-device update on the global batch.
+
+Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
+``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
+folder resumes from the latest), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
+time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
+from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
+A step whose losses are not finite stops the run with ``TrainingDiverged``; nothing is saved
+from it, so the latest checkpoint is the last good state.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from typing import Dict, NamedTuple, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lsgan_tf import config as config_lib
+from lsgan_tf import data as data_lib
+from lsgan_tf import export, images
+from lsgan_tf.losses import get_loss
+from lsgan_tf.models import GanModels, build_models
+from lsgan_tf.strategy import make_strategy
+
+SAMPLE_SEED = 1234
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+class TrainResult(NamedTuple):
+    """Where a finished run left its outputs, and its last metrics."""
+    out_dir: str
+    step: int
+    saved_model: str
+    samples: Optional[str]
+    logs: str
+    checkpoints: str
+    metrics: Dict[str, float]
+
+
+def make_optimizer(optim, learning_rate: float) -> keras.optimizers.Optimizer:
+    if optim.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate, beta_1=optim.beta1, beta_2=optim.beta2)
+    if optim.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    raise ValueError(f"unknown optim.optimizer {optim.optimizer!r}; known: adam, rmsprop")
+
+
+def resolve_for_data(config: config_lib.ExperimentConfig) -> config_lib.ExperimentConfig:
+    """Adapts a conditional model's ``num_classes`` to the prepared data's ``labels.txt``."""
+    if config.data.source != data_lib.TFRECORD or config.model.num_classes == 0:
+        return config
+    names = data_lib.inspect(config.data.source, config.data.path).class_names
+    if names and len(names) != config.model.num_classes:
+        print(f"[lsgan] data has {len(names)} classes (labels.txt): model.num_classes "
+              f"{config.model.num_classes} -> {len(names)}", flush=True)
+        model = dataclasses.replace(config.model, num_classes=len(names))
+        config = dataclasses.replace(config, model=model)
+    return config
+
+
+def fixed_sample_inputs(config, models: GanModels, count: int = 100):
+    """Noise (and labels cycling over the first 10 classes) for the sample grids."""
+    noise = config.model.noise
+    z = data_lib.sample_noise([count, noise.dim], noise.distribution, [SAMPLE_SEED, 0])
+    if not models.conditional:
+        return z
+    rows = min(config.model.num_classes, 10)
+    labels = tf.constant(np.arange(count) // max(1, count // rows) % rows, tf.int64)
+    return [z, labels]
+
+
+class GanTrainer:
+    """Models, optimisers, checkpoint and the compiled step of one run."""
+
+    def __init__(self, config: config_lib.ExperimentConfig, out_dir: str):
+        self.config = config
+        self.out_dir = out_dir
+        self.strategy = make_strategy(config.train.strategy, config.train.tpu)
+        keras.utils.set_random_seed(config.train.seed)
+        with self.strategy.scope():
+            self.models = build_models(config.model)
+            self.ema = build_models(config.model).generator if config.train.ema_decay else None
+            self.d_opt = make_optimizer(config.optim, config.optim.lr_d)
+            self.g_opt = make_optimizer(config.optim, config.optim.lr_g)
+            self.d_opt.build(self.models.discriminator.trainable_variables)
+            self.g_opt.build(self.models.generator.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            tracked = dict(generator=self.models.generator,
+                           discriminator=self.models.discriminator,
+                           d_optimizer=self.d_opt, g_optimizer=self.g_opt, step=self.step)
+            if self.ema is not None:
+                self.ema.set_weights(self.models.generator.get_weights())
+                tracked["ema_generator"] = self.ema
+            self.checkpoint = tf.train.Checkpoint(**tracked)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(out_dir, "checkpoints"),
+            max_to_keep=config.train.keep_checkpoints)
+        self.loss_fn = get_loss(config.loss)
+
+    def restore(self) -> int:
+        """Restores the latest checkpoint if there is one; returns the step to start from."""
+        if self.manager.latest_checkpoint:
+            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def _inputs(self, samples, labels):
+        return [samples, labels] if self.models.conditional else samples
+
+    def _replica_step(self, batch):
+        generator, discriminator = self.models.generator, self.models.discriminator
+        scale = 1.0 / self.strategy.num_replicas_in_sync
+        real, labels = batch["real"], batch["label"]
+        with tf.GradientTape() as tape:
+            fake = generator(self._inputs(batch["z_d"], labels), training=True)
+            d_real = discriminator(self._inputs(real, labels), training=True)
+            d_fake = discriminator(self._inputs(fake, labels), training=True)
+            d_losses = self.loss_fn(d_real, d_fake)
+            scaled = d_losses.d_loss * scale
+        grads = tape.gradient(scaled, discriminator.trainable_variables)
+        self.d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        with tf.GradientTape() as tape:
+            fake = generator(self._inputs(batch["z_g"], labels), training=True)
+            d_fake_g = discriminator(self._inputs(fake, labels), training=True)
+            g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
+            scaled = g_loss * scale
+        grads = tape.gradient(scaled, generator.trainable_variables)
+        self.g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return {"d_loss": d_losses.d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(d_real), "d_fake": tf.reduce_mean(d_fake)}
+
+    def _update_ema(self):
+        decay = self.config.train.ema_decay
+        for average, weight in zip(self.ema.weights, self.models.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * weight)
+
+    def make_step_fn(self):
+        @tf.function
+        def step_fn(batch):
+            per_replica = self.strategy.run(self._replica_step, args=(batch,))
+            metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                       for k, v in per_replica.items()}
+            if self.ema is not None:
+                self._update_ema()
+            self.step.assign_add(1)
+            return metrics
+        return step_fn
+
+    @property
+    def export_generator(self) -> keras.Model:
+        return self.ema if self.ema is not None else self.models.generator
+
+
+class Progress:
+    """Console progress: one line per ``log_every`` steps with losses, speed and ETA."""
+
+    def __init__(self, total: int, start: int, batch_size: int, stream=sys.stdout):
+        self.total, self.start, self.batch_size, self.stream = total, start, batch_size, stream
+        self.t0 = self.t_last = time.time()
+        self.last_step = start
+
+    def update(self, step: int, metrics: Dict[str, float]) -> Dict[str, float]:
+        now = time.time()
+        steps = max(1, step - self.last_step)
+        step_time = (now - self.t_last) / steps
+        rate = self.batch_size / step_time if step_time > 0 else float("inf")
+        eta = (self.total - step) * step_time
+        self.t_last, self.last_step = now, step
+        losses = " ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+        print(f"[lsgan] step {step}/{self.total} ({100.0 * step / self.total:.0f}%) {losses} "
+              f"| {rate:.0f} img/s | eta {eta:.0f}s", file=self.stream, flush=True)
+        return {"step_time": step_time, "images_per_sec": rate}
+
+
+def _check_finite(step: int, metrics: Dict[str, float], manager) -> None:
+    bad = {k: v for k, v in metrics.items() if not np.isfinite(v)}
+    if bad:
+        last = manager.latest_checkpoint or "none (no checkpoint was written yet)"
+        raise TrainingDiverged(
+            f"training diverged at step {step}: {bad} is not finite; stopped without saving. "
+            f"Last good checkpoint: {last}. Lower the learning rates (--set optim.lr_d=..., "
+            f"optim.lr_g=...) and run again in the same --out folder to resume from it.")
+
+
+def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) -> Optional[str]:
+    samples = trainer.export_generator(inputs, training=False)
+    if trainer.models.output_activation == "linear":
+        return None
+    grid_images = images.to_uint8(samples.numpy(), trainer.models.output_activation)
+    path = images.save_grid(grid_images, os.path.join(trainer.out_dir, "samples", name), ncol=10)
+    with writer.as_default(step=step):
+        tf.summary.image("samples", images.grid(grid_images, ncol=10)[None], max_outputs=1)
+    return path
+
+
+def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout) -> TrainResult:
+    """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G."""
+    config = resolve_for_data(config)
+    os.makedirs(out_dir, exist_ok=True)
+    config_lib.save(config, os.path.join(out_dir, "config.json"))
+    trainer = GanTrainer(config, out_dir)
+    start = trainer.restore()
+    total, train_cfg = config.train.steps, config.train
+    if start:
+        print(f"[lsgan] resuming from {trainer.manager.latest_checkpoint} at step {start}",
+              file=stream, flush=True)
+    dataset = data_lib.training_dataset(config, trainer.models.output_activation, start)
+    batches = iter(trainer.strategy.experimental_distribute_dataset(dataset))
+    step_fn = trainer.make_step_fn()
+    logs = os.path.join(out_dir, "logs")
+    writer = tf.summary.create_file_writer(logs)
+    sample_inputs = fixed_sample_inputs(config, trainer.models)
+    progress = Progress(total, start, train_cfg.batch_size, stream)
+    metrics: Dict[str, float] = {}
+    samples_path = None
+    for step in range(start + 1, total + 1):
+        metrics = {k: float(v) for k, v in step_fn(next(batches)).items()}
+        _check_finite(step, metrics, trainer.manager)
+        if step % train_cfg.log_every == 0 or step == total:
+            timing = progress.update(step, metrics)
+            with writer.as_default(step=step):
+                for key, value in {**metrics, **timing}.items():
+                    tf.summary.scalar(key, value)
+        if step % train_cfg.sample_every == 0:
+            _write_samples(trainer, sample_inputs, step, writer, f"step_{step:06d}.png")
+        if step % train_cfg.checkpoint_every == 0 or step == total:
+            trainer.manager.save(checkpoint_number=step)
+    samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")
+    writer.flush()
+    saved_model = export.export_generator(trainer.export_generator, config,
+                                          trainer.models.output_activation,
+                                          os.path.join(out_dir, "saved_model"))
+    return TrainResult(out_dir, total, saved_model, samples_path, logs,
+                       trainer.manager.directory, metrics)
