@@ -130,7 +130,7 @@ def ReadAndPrepare(pbegin: pvalue.PBegin, source_name: str, input_path: str,
     an unusable input (``InputError``) fails before anything runs.
     """
     plan = make_source(source_name, input_path, options).plan()
-    logging.info("lsgan prep: %s: %s", source_name, plan.description)
+    logging.getLogger(__name__).info("lsgan prep: %s: %s", source_name, plan.description)
     args = (source_name, input_path, options)
 
     shards = pbegin | "ListInputs" >> beam.Create(plan.shards)

@@ -25,7 +25,7 @@ def digits() -> ExperimentConfig:
                           d_dense=256),
         loss=LossConfig(type="ls"),
         optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
-        train=TrainConfig(batch_size=64, steps=3000, checkpoint_every=500, log_every=100,
+        train=TrainConfig(batch_size=64, steps=2000, checkpoint_every=500, log_every=100,
                           sample_every=500),
         eval=EvalConfig(extractor="classifier", num_samples=1000),
     )

@@ -34,7 +34,7 @@ from lsgan_tf.metrics.extractors import default_extractor_name, get_extractor
 from lsgan_tf.metrics.frechet import frechet_distance_features
 from lsgan_tf.metrics.kid import kernel_inception_distance
 from lsgan_tf.metrics.mog import mode_metrics
-from lsgan_tf.metrics.prdc import prdc
+from lsgan_tf.metrics.prdc import knn_radii, prdc
 
 METRICS_FILE = "metrics.json"
 SAMPLES_FILE = "samples.png"
@@ -43,13 +43,14 @@ LOWER_IS_BETTER = ("fd", "kid", "mode_kl")
 
 def score_features(real_features: np.ndarray, fake_features: np.ndarray, *,
                    kid_subsets: int = 100, kid_subset_size: int = 1000, prdc_k: int = 5,
-                   seed: int = 0) -> Dict[str, float]:
-    """fd, kid, kid_std, precision, recall, density, coverage of fake against real features."""
+                   seed: int = 0, real_radii: Optional[np.ndarray] = None) -> Dict[str, float]:
+    """fd, kid, kid_std, precision, recall, density, coverage of fake against real features
+    (``real_radii``: the real features' k-NN radii, when already computed)."""
     kid, kid_std = kernel_inception_distance(real_features, fake_features, kid_subsets,
                                              kid_subset_size, seed)
     scores = {"fd": frechet_distance_features(real_features, fake_features),
               "kid": kid, "kid_std": kid_std}
-    scores.update(prdc(real_features, fake_features, prdc_k))
+    scores.update(prdc(real_features, fake_features, prdc_k, real_radii))
     return scores
 
 
@@ -200,6 +201,7 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
 
         options["modes"] = (mog8_centres(), MOG_STD)
     real_features = feature_net.features(real)
+    options["real_radii"] = knn_radii(real_features, prdc_k)  # shared by the three scorings
     say(f"scoring {n} samples against {len(real)} real {split} records")
     scores = score_samples(feature_net, real, fake, labels, real_features, **options)
     result: Dict[str, Any] = {

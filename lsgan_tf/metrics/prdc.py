@@ -13,7 +13,7 @@ Distances are Euclidean, computed in float64 in blocks so memory stays bounded f
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -26,12 +26,15 @@ def _blocks(n_rows: int, n_cols: int) -> Iterator[Tuple[int, int]]:
         yield start, min(n_rows, start + step)
 
 
-def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances [len(a), len(b)] (float64)."""
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances [len(a), len(b)] (float64, clipped at 0)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.clip(sq, 0.0, None))
+    sq = a @ b.T
+    sq *= -2.0
+    sq += (a * a).sum(1)[:, None]
+    sq += (b * b).sum(1)[None, :]
+    return np.maximum(sq, 0.0, out=sq)
 
 
 def knn_radii(features: np.ndarray, k: int) -> np.ndarray:
@@ -39,33 +42,40 @@ def knn_radii(features: np.ndarray, k: int) -> np.ndarray:
     x = np.asarray(features, dtype=np.float64)
     if len(x) <= k:
         raise ValueError(f"k={k} nearest neighbours need more than {k} points, got {len(x)}")
-    radii = np.empty(len(x))
+    if x.shape[1] <= 3:  # a k-d tree is far faster than all pairs for points in 2-D or 3-D
+        from scipy.spatial import cKDTree
+
+        distances, _ = cKDTree(x).query(x, k=k + 1)  # includes the point itself at distance 0
+        return distances[:, k]
+    radii_sq = np.empty(len(x))
     for start, stop in _blocks(len(x), len(x)):
-        dist = pairwise_distances(x[start:stop], x)
+        dist = squared_distances(x[start:stop], x)
         dist[np.arange(stop - start), np.arange(start, stop)] = np.inf  # not its own neighbour
-        radii[start:stop] = np.partition(dist, k - 1, axis=1)[:, k - 1]
-    return radii
+        radii_sq[start:stop] = np.partition(dist, k - 1, axis=1)[:, k - 1]
+    return np.sqrt(radii_sq)
 
 
-def prdc(real_features: np.ndarray, fake_features: np.ndarray, k: int = 5) -> Dict[str, float]:
-    """{'precision', 'recall', 'density', 'coverage'} as defined in the module docstring."""
+def prdc(real_features: np.ndarray, fake_features: np.ndarray, k: int = 5,
+         real_radii: Optional[np.ndarray] = None) -> Dict[str, float]:
+    """{'precision', 'recall', 'density', 'coverage'} as defined in the module docstring;
+    ``real_radii`` = ``knn_radii(real_features, k)`` when already computed."""
     real = np.asarray(real_features, dtype=np.float64)
     fake = np.asarray(fake_features, dtype=np.float64)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(f"need features [N, D] with the same D, got {real.shape} and {fake.shape}")
-    real_radii = knn_radii(real, k)
-    fake_radii = knn_radii(fake, k)
+    real_radii_sq = (knn_radii(real, k) if real_radii is None else real_radii) ** 2
+    fake_radii_sq = knn_radii(fake, k) ** 2
     fake_in_real = np.zeros(len(fake), dtype=bool)      # precision
     fake_ball_counts = np.zeros(len(fake))               # density
     real_covered = np.zeros(len(real), dtype=bool)       # coverage
     real_in_fake = np.zeros(len(real), dtype=bool)       # recall
     for start, stop in _blocks(len(real), len(fake)):
-        dist = pairwise_distances(real[start:stop], fake)           # [b, M]
-        inside_real = dist <= real_radii[start:stop, None]
+        dist_sq = squared_distances(real[start:stop], fake)         # [b, M]
+        inside_real = dist_sq <= real_radii_sq[start:stop, None]
         fake_in_real |= inside_real.any(axis=0)
         fake_ball_counts += inside_real.sum(axis=0)
         real_covered[start:stop] = inside_real.any(axis=1)
-        real_in_fake[start:stop] = (dist <= fake_radii[None, :]).any(axis=1)
+        real_in_fake[start:stop] = (dist_sq <= fake_radii_sq[None, :]).any(axis=1)
     return {
         "precision": float(fake_in_real.mean()),
         "recall": float(real_in_fake.mean()),

@@ -22,10 +22,14 @@ The model (one Bazel target per Python module, so dependencies mean something):
   the code it imports names in strings (``"lsgan_tf.models"`` in a registry, subcommand
   modules in ``pipeline/cli.py``): they are imported at run time by ``importlib``.
 * Size and tags of a test come from a comment in the test file, e.g.
-  ``# bazel: size=large, tags=slow`` (keys: size, timeout, tags; tags separated by spaces);
-  without it a file that uses ``pytest.mark.slow`` is ``size = "large", tags = ["slow"]``,
-  any other is ``size = "medium"``. ``.bazelrc`` leaves tests tagged ``slow`` out unless
-  ``--config=full`` is given.
+  ``# bazel: size=large, tags=slow`` (keys: size, timeout, tags; tags separated by spaces),
+  else from ``TEST_TABLE`` below; without either a file that uses ``pytest.mark.slow`` is
+  ``size = "large", tags = ["slow"]``, any other ``size = "medium"``. A large or enormous
+  test without explicit tags is tagged ``slow``. ``.bazelrc`` leaves tests tagged ``slow`` out
+  of ``bazel test`` unless ``--config=full`` is given.
+* Import cycles (a package's ``__init__.py`` importing its own modules, which run that
+  ``__init__.py`` first) can't be Bazel dependency cycles: the modules of a cycle within one
+  Bazel package share one target (the others become ``alias`` targets of it).
 
 Extra keyword arguments written by hand into a generated target (``data``, ``timeout``,
 ``flaky``, ``shard_count``, ...) are kept by ``--write`` and ignored by the check.
@@ -57,6 +61,11 @@ MANAGED_KWARGS = {"name", "srcs", "deps", "size", "tags", "timeout", "actual"}
 MARKER = re.compile(r"^#\s*bazel:\s*(.+?)\s*$", re.MULTILINE)
 MODULE_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 SIZES = ("small", "medium", "large", "enormous")
+# Size and tags of test files that carry no `# bazel:` marker comment (path -> marker text).
+# "slow" tests are left out of `bazel test //...` (.bazelrc); `make test` runs them with pytest.
+TEST_TABLE = {
+    "tests/lsgan_tf/test_training.py": "size=large, tags=slow",  # trains every small model
+}
 
 
 # --------------------------------------------------------------------------- imports
@@ -251,20 +260,22 @@ class Repo:
             name = module_name(relpath)
         module = Module(relpath, package_dir, name)
         self.modules[relpath] = module
-        self.by_name.setdefault(name, module)
+        if package_dir != TESTS or name.split(".")[0] == TESTS:
+            self.by_name.setdefault(name, module)
         self.packages.setdefault(package_dir, []).append(module)
 
+    @staticmethod
+    def _basedir(relpath: str) -> str:
+        """pytest's default "prepend" import mode puts on sys.path the first directory
+        upwards from a test module (or conftest.py) that has no __init__.py."""
+        parts = relpath.split("/")[:-1]
+        while parts and os.path.isfile(os.path.join(ROOT, *parts, "__init__.py")):
+            parts = parts[:-1]
+        return "/".join(parts)
+
     def _test_module_name(self, relpath: str) -> str:
-        # pytest's default "prepend" import mode: the module is named from the first
-        # directory upwards that has no __init__.py (which goes on sys.path).
-        parts = relpath[:-3].split("/")
-        start = len(parts) - 1
-        while start > 0 and os.path.isfile(os.path.join(ROOT, *parts[:start], "__init__.py")):
-            start -= 1
-        name_parts = parts[start:]
-        if name_parts[-1] == "__init__":
-            name_parts = name_parts[:-1]
-        return ".".join(name_parts)
+        base = self._basedir(relpath)
+        return module_name(relpath[len(base) + 1:] if base else relpath)
 
     # ----- resolution
 
@@ -290,11 +301,17 @@ class Repo:
         return found, missing
 
     def _local_test_module(self, module: Module, top: str) -> Optional[Module]:
-        """``import helpers`` from a test: a module beside it (pytest puts its dir on sys.path)."""
+        """``import helpers`` in tests: a module in a directory that pytest puts on sys.path
+        (the base directory of the test module, or of a conftest.py it loads)."""
         if module.package_dir != TESTS or not top:
             return None
-        candidate = self.by_name.get(top)
-        return candidate if candidate is not None and candidate.package_dir == TESTS else None
+        bases = [self._basedir(module.relpath)]
+        bases += [self._basedir(c.relpath) for c in self.conftests(module)]
+        for base in bases:
+            for candidate in (f"{base}/{top}.py", f"{base}/{top}/__init__.py"):
+                if candidate in self.modules:
+                    return self.modules[candidate]
+        return None
 
     def structural(self, module: Module) -> List[Module]:
         """The __init__ modules that importing ``module`` runs first (the nearest one)."""
@@ -389,7 +406,7 @@ class Repo:
         """Dependencies after cycle handling (plus, for tests, modules named in strings)."""
         deps = [self.modules[r] for r in self._graph[module.relpath]]
         if module.is_test:
-            reach = self.closure(deps)
+            reach = self.closure([module] + deps)
             while True:
                 extra = []
                 for relpath in sorted(reach):
@@ -537,12 +554,14 @@ def _label_key(label: str):
 
 
 def test_attributes(path: str) -> dict:
+    """size/timeout/tags of a test file: its `# bazel:` marker, else TEST_TABLE, else defaults."""
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     attrs: dict = {}
     match = MARKER.search(text)
-    if match:
-        for key, value in re.findall(r"(\w+)\s*=\s*(.*?)\s*(?=,\s*\w+\s*=|$)", match.group(1)):
+    marker = match.group(1) if match else TEST_TABLE.get(os.path.relpath(path, ROOT).replace(os.sep, "/"))
+    if marker:
+        for key, value in re.findall(r"(\w+)\s*=\s*(.*?)\s*(?=,\s*\w+\s*=|$)", marker):
             value = value.strip().strip(",").strip()
             if key == "size":
                 if value not in SIZES:
@@ -557,6 +576,8 @@ def test_attributes(path: str) -> dict:
     elif "pytest.mark.slow" in text:
         attrs = {"size": "large", "tags": ["slow"]}
     attrs.setdefault("size", "medium")
+    if attrs["size"] in ("large", "enormous") and "tags" not in attrs:
+        attrs["tags"] = ["slow"]
     return attrs
 
 

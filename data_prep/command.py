@@ -1,0 +1,169 @@
+"""``lsgan prep``: any source -> the TFRecords of the data contract, with Apache Beam.
+
+    lsgan prep --source=NAME --input=PATH --output=DIR [--image_size=N] [--channels=1|3]
+               [--charset=all|gb2312_level1] [--eval_fraction=F] [--max_records=N]
+               [--transpose] [--tfds_data_dir=DIR] [--overwrite] [-- BEAM ARGS]
+
+Everything after ``--`` goes to Beam unchanged (``--runner=DataflowRunner ...``). With the
+DirectRunner the default is ``--direct_running_mode=multi_processing`` with one worker per
+core. Ends with a summary (counts per split, rejects per reason, output path); the exit status
+is 2 for a usage or input error (before anything runs), 1 when no record was written, else 0.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Dict, List, Optional
+
+from absl import flags
+
+from data_prep.options import CHARSET_ALL, CHARSETS, PrepOptions
+from data_prep.source import InputError
+from lsgan_tf.example_schema import SPLITS
+
+flags.DEFINE_string("source", None, "source plugin: digits, folder, hwdb, idx, lsun, tfds")
+flags.DEFINE_string("input", None, "input path (LMDB, .gnt files/dir/glob, folder, IDX file "
+                    "or dir, TFDS dataset name); not needed for digits")
+flags.DEFINE_string("output", None, "output directory (local path or any Beam file system)")
+flags.DEFINE_integer("image_size", None, "output side in pixels (default: the source's)")
+flags.DEFINE_integer("channels", None, "1 (grayscale) or 3 (RGB) (default: the source's)")
+flags.DEFINE_enum("charset", CHARSET_ALL, CHARSETS, "hwdb: characters to keep")
+flags.DEFINE_float("eval_fraction", 0.1, "share of records in Split-eval (stable hash of id)")
+flags.DEFINE_integer("max_records", None, "read at most this many records")
+flags.DEFINE_bool("transpose", False, "idx: images are stored transposed (EMNIST)")
+flags.DEFINE_string("tfds_data_dir", None, "tfds: directory of the prepared TFDS dataset")
+flags.DEFINE_bool("overwrite", False, "replace a dataset already prepared in --output")
+
+FLAGS = flags.FLAGS
+
+
+class UsageError(ValueError):
+    """A flag is missing or wrong, or the output directory is already used."""
+
+
+def pipeline_options(beam_args: List[str]):
+    """Beam options from ``beam_args``; DirectRunner defaults to multi-processing, one worker
+    per core, unless the arguments say otherwise."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    explicit = PipelineOptions(beam_args).get_all_options(drop_default=True)
+    if explicit.get("runner") in (None, "DirectRunner", "direct"):
+        if "direct_running_mode" not in explicit:
+            beam_args = beam_args + ["--direct_running_mode=multi_processing"]
+        if "direct_num_workers" not in explicit:
+            beam_args = beam_args + [f"--direct_num_workers={os.cpu_count() or 1}"]
+    return PipelineOptions(beam_args)
+
+
+def _layout(output_dir: str) -> List[str]:
+    from lsgan_tf import example_schema as schema
+
+    return [schema.split_dir(output_dir, split) for split in schema.SPLITS] + [
+        os.path.join(output_dir, name)
+        for name in (schema.LABELS_FILE, schema.STATS_FILE, schema.REJECTS_DIR)]
+
+
+def claim_output(output_dir: str, overwrite: bool) -> None:
+    """Refuses an output that already holds a prepared dataset, or deletes it (overwrite)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    existing = [path for path in _layout(output_dir) if FileSystems.exists(path)]
+    if existing and not overwrite:
+        raise UsageError(f"{output_dir} already holds a prepared dataset "
+                         f"({', '.join(os.path.basename(p) for p in existing)}); "
+                         "pass --overwrite to replace it")
+    if existing:
+        FileSystems.delete(existing)
+
+
+def check_arguments(source_name: Optional[str], input_path: Optional[str],
+                    output_dir: Optional[str], options: PrepOptions):
+    """The source to run; ``KeyError`` for an unknown one, ``UsageError`` for missing flags."""
+    from data_prep.prepare import make_source
+
+    if not source_name:
+        raise UsageError("--source is required")
+    source = make_source(source_name, input_path or "", options)
+    if source.needs_input and not input_path:
+        raise UsageError(f"--input is required for --source={source_name}")
+    if not output_dir:
+        raise UsageError("--output is required")
+    return source
+
+
+def run(source_name: str, input_path: Optional[str], output_dir: str, options: PrepOptions,
+        beam_args: List[str]) -> Dict:
+    """Runs the pipeline and returns the stats it wrote to stats.json.
+
+    An unusable input raises ``InputError`` while the pipeline is built, before it runs.
+    """
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+
+    from data_prep.prepare import ReadAndPrepare, make_source
+    from data_prep.write import WritePrepared
+    from lsgan_tf.example_schema import STATS_FILE
+
+    source = make_source(source_name, input_path or "", options)
+    info = {"source": source_name, "input": input_path or "", "image_size": source.image_size,
+            "eval_fraction": options.eval_fraction}
+    with beam.Pipeline(options=pipeline_options(beam_args)) as pipeline:
+        prepared = pipeline | "Prepare" >> ReadAndPrepare(source_name, input_path or "", options)
+        _ = prepared | "WriteOutput" >> WritePrepared(output_dir, info)
+    with FileSystems.open(os.path.join(output_dir, STATS_FILE)) as handle:
+        return json.loads(handle.read().decode("utf-8"))
+
+
+def summary(stats: Dict, output_dir: str) -> str:
+    """The closing lines: counts per split, rejects and skips per reason, the output path."""
+    def by_reason(counts: Dict[str, int]) -> str:
+        total = sum(counts.values())
+        parts = ", ".join(f"{reason} {count:,}" for reason, count in sorted(counts.items()))
+        return f"{total:,}" + (f"  ({parts})" if parts else "")
+
+    written = stats["written"]
+    lines = [
+        f"lsgan prep: {stats['source']} -> {output_dir}",
+        f"  read      {stats['read']:,}",
+        "  written   " + ", ".join(f"{split} {written[split]:,}" for split in SPLITS),
+        f"  rejected  {by_reason(stats['rejected'])}",
+    ]
+    if stats["skipped"]:
+        lines.append(f"  skipped   {by_reason(stats['skipped'])}")
+    lines.append(f"  classes   {stats['classes']:,}" if stats["classes"] else "  unlabeled")
+    if stats["rejected"]:
+        lines.append(f"  rejects listed in {os.path.join(output_dir, 'rejects')}/")
+    return "\n".join(lines)
+
+
+def _fail(message, status: int) -> None:
+    print(f"lsgan prep: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main(argv: List[str]) -> None:
+    """``lsgan prep``; ``argv[1:]`` are the Beam arguments (those after ``--``)."""
+    try:
+        options = PrepOptions(image_size=FLAGS.image_size, channels=FLAGS.channels,
+                              charset=FLAGS.charset, eval_fraction=FLAGS.eval_fraction,
+                              max_records=FLAGS.max_records, transpose=FLAGS.transpose,
+                              tfds_data_dir=FLAGS.tfds_data_dir)
+        check_arguments(FLAGS.source, FLAGS.input, FLAGS.output, options)
+        claim_output(FLAGS.output, FLAGS.overwrite)
+    except KeyError as error:
+        _fail(error.args[0], 2)
+    except ValueError as error:  # PrepOptions' checks and UsageError
+        _fail(error, 2)
+    progress = logging.getLogger("data_prep")
+    progress.setLevel(logging.INFO)
+    progress.addHandler(logging.StreamHandler(sys.stdout))
+    progress.propagate = False
+    try:
+        stats = run(FLAGS.source, FLAGS.input, FLAGS.output, options, list(argv[1:]))
+    except InputError as error:
+        _fail(error, 2)
+    print(summary(stats, FLAGS.output))
+    if not sum(stats["written"].values()):
+        _fail("nothing usable was made (every record was rejected or skipped)", 1)

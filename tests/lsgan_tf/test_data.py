@@ -1,0 +1,100 @@
+"""The input pipeline on built-in data and on a prepared directory in the data contract."""
+import dataclasses
+import io
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lsgan_tf import data as data_lib
+from lsgan_tf import example_schema
+from lsgan_tf.training import train
+
+from helpers import tiny_digits
+
+
+def write_prepared(root, images, labels, names=None):
+    """A prepared directory written directly in the contract (one shard per split)."""
+    for split in example_schema.SPLITS:
+        os.makedirs(example_schema.split_dir(root, split), exist_ok=True)
+        path = os.path.join(example_schema.split_dir(root, split), "data-00000" +
+                            example_schema.TFRECORD_SUFFIX)
+        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+            for i, (image, label) in enumerate(zip(images, labels)):
+                example = example_schema.make_example(image, int(label), f"{split}:{i}")
+                writer.write(example.SerializeToString())
+    if names:
+        example_schema.write_labels(root, names)
+    return root
+
+
+def test_digits_splits_are_disjoint_and_stable():
+    train_images, train_labels = data_lib.load_split("digits", "train")
+    eval_images, _ = data_lib.load_split("digits", "eval")
+    assert len(train_images) + len(eval_images) == 1797
+    assert train_images.shape[1:] == (28, 28, 1) and train_images.dtype == np.uint8
+    assert set(train_labels.tolist()) == set(range(10))
+    again, _ = data_lib.load_split("digits", "train")
+    np.testing.assert_array_equal(train_images, again)
+
+
+def test_training_batches_are_scaled_and_carry_noise():
+    config = tiny_digits()
+    batch = next(iter(data_lib.training_dataset(config, "sigmoid")))
+    assert batch["real"].shape == (8, 28, 28, 1)
+    assert 0.0 <= float(tf.reduce_min(batch["real"])) and float(tf.reduce_max(batch["real"])) <= 1.0
+    assert batch["z_d"].shape == (8, 8) and not np.array_equal(batch["z_d"], batch["z_g"])
+    assert float(tf.reduce_min(batch["z_d"])) >= -1.0 and float(tf.reduce_max(batch["z_d"])) <= 1.0
+    tanh_batch = next(iter(data_lib.training_dataset(config, "tanh")))
+    assert float(tf.reduce_min(tanh_batch["real"])) == -1.0
+
+
+def test_noise_resumes_from_its_step():
+    config = tiny_digits()
+    stream = data_lib.training_dataset(config, "sigmoid")
+    third = [b for _, b in zip(range(3), stream)][2]
+    resumed = next(iter(data_lib.training_dataset(config, "sigmoid", start_step=2)))
+    np.testing.assert_array_equal(third["z_g"], resumed["z_g"])
+
+
+def test_mog8_batches_lie_on_the_ring():
+    config = dataclasses.replace(tiny_digits(), data=dataclasses.replace(tiny_digits().data, source="mog8"))
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, type="mog_mlp"))
+    batch = next(iter(data_lib.training_dataset(config, "linear")))
+    radius = np.linalg.norm(batch["real"].numpy(), axis=1)
+    assert batch["real"].shape == (8, 2) and np.all(np.abs(radius - 1.0) < 0.06)
+
+
+def test_prepared_directory_round_trips_pixels(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 28, 28, 1), dtype=np.uint8)
+    root = write_prepared(str(tmp_path), images, [0, 1, 2, 0, 1, 2], ["a", "b", "c"])
+    loaded, labels = data_lib.load_split(root, "eval")
+    np.testing.assert_array_equal(loaded, images)
+    assert labels.tolist() == [0, 1, 2, 0, 1, 2]
+    info = data_lib.inspect("tfrecord", root)
+    assert (info.image_size, info.channels, info.labeled, info.class_names) == (28, 1, True, ("a", "b", "c"))
+
+
+def test_train_on_prepared_data_adapts_num_classes(tmp_path):
+    rng = np.random.default_rng(1)
+    root = write_prepared(str(tmp_path / "data"), rng.integers(0, 256, (16, 28, 28, 1), np.uint8),
+                          rng.integers(0, 3, 16), ["x", "y", "z"])
+    config = tiny_digits(steps=2, **{"data.source": "tfrecord", "data.path": root})
+    result = train(config, str(tmp_path / "run"), stream=io.StringIO())
+    assert '"num_classes": 3' in open(os.path.join(result.out_dir, "config.json")).read()
+
+
+def test_clear_errors_for_unusable_data(tmp_path):
+    with pytest.raises(data_lib.DataError, match="does not exist"):
+        data_lib.training_dataset(tiny_digits(**{"data.source": "tfrecord", "data.path": str(tmp_path / "nope")}), "sigmoid")
+    small = write_prepared(str(tmp_path / "small"), np.zeros((2, 16, 16, 1), np.uint8), [0, 1])
+    with pytest.raises(data_lib.DataError, match=r"holds 16 x 16 images .* --image_size=28"):
+        data_lib.training_dataset(tiny_digits(**{"data.source": "tfrecord", "data.path": small}), "sigmoid")
+    unlabeled = write_prepared(str(tmp_path / "unl"), np.zeros((2, 28, 28, 1), np.uint8), [-1, -1])
+    with pytest.raises(data_lib.DataError, match="needs labelled data"):
+        data_lib.training_dataset(tiny_digits(**{"data.source": "tfrecord", "data.path": unlabeled}), "sigmoid")
+    with pytest.raises(data_lib.DataError, match="no .tfrecord.gz shards"):
+        os.makedirs(tmp_path / "empty")
+        data_lib.load_split(str(tmp_path / "empty"), "train")
