@@ -207,8 +207,10 @@ def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) ->
     return path
 
 
-def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout) -> TrainResult:
-    """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G."""
+def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
+          export_dir: Optional[str] = None) -> TrainResult:
+    """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G
+    to ``export_dir`` (default ``<out_dir>/saved_model``)."""
     config = resolve_for_data(config)
     os.makedirs(out_dir, exist_ok=True)
     config_lib.save(config, os.path.join(out_dir, "config.json"))
@@ -243,6 +245,6 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout) 
     writer.flush()
     saved_model = export.export_generator(trainer.export_generator, config,
                                           trainer.models.output_activation,
-                                          os.path.join(out_dir, "saved_model"))
+                                          export_dir or os.path.join(out_dir, "saved_model"))
     return TrainResult(out_dir, total, saved_model, samples_path, logs,
                        trainer.manager.directory, metrics)

@@ -1,0 +1,55 @@
+"""``create_pipeline``: ExampleGen (Beam, data_prep) -> Trainer (lsgan_tf) -> GanEvaluator
+(+ the last blessed model as baseline) -> Pusher (only blessed models, TF Serving layout)."""
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from tfx import v1 as tfx
+
+from components.evaluator.baseline import LatestBlessedOtherModelStrategy
+from components.evaluator.component import GanEvaluator
+from components.example_gen.component import LsganExampleGen
+
+TRAINER_RUN_FN = "components.trainer.module.run_fn"
+DEFAULT_SOURCE = {"digits": "digits"}  # presets whose data ships with the project
+
+
+def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,
+                    source: str, input_path: str = "", overrides: Sequence[str] = (),
+                    image_size: Optional[int] = None, charset: Optional[str] = None,
+                    max_records: Optional[int] = None, serving_dir: str,
+                    beam_pipeline_args: Sequence[str] = (), enable_cache: bool = True,
+                    metadata_connection_config=None, strategy: str = "",
+                    thresholds: Optional[Mapping[str, Mapping[str, float]]] = None,
+                    tolerance: float = 0.1, extractor: str = "auto",
+                    num_samples: Optional[int] = None, extractor_cache_dir: str = "",
+                    ) -> tfx.dsl.Pipeline:
+    """The LSGAN pipeline; every knob is an explicit keyword (see the module doc)."""
+    example_gen = LsganExampleGen(source=source, input_path=input_path, image_size=image_size,
+                                  charset=charset, max_records=max_records)
+    custom_config: Dict[str, object] = {"preset": preset, "overrides": list(overrides)}
+    if strategy:
+        custom_config["strategy"] = strategy
+    trainer = tfx.components.Trainer(run_fn=TRAINER_RUN_FN,
+                                     examples=example_gen.outputs["examples"],
+                                     custom_config=custom_config)
+    baseline = tfx.dsl.Resolver(
+        strategy_class=LatestBlessedOtherModelStrategy,
+        candidate=trainer.outputs["model"],
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = GanEvaluator(model=trainer.outputs["model"],
+                             examples=example_gen.outputs["examples"],
+                             baseline_model=baseline.outputs["model"], preset=preset,
+                             thresholds=thresholds, tolerance=tolerance, extractor=extractor,
+                             num_samples=num_samples, cache_dir=extractor_cache_dir)
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
+    components: List = [example_gen, trainer, baseline, evaluator, pusher]
+    return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root,
+                            components=components, enable_cache=enable_cache,
+                            metadata_connection_config=metadata_connection_config,
+                            beam_pipeline_args=list(beam_pipeline_args))
