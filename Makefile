@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-RUN_OUT ?= runs/digits
+RUN_ROOT ?= runs/pipeline/digits
 
 .PHONY: setup run test bench clean
 
@@ -22,8 +22,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \
 	touch $(STAMP); echo "setup: done ($(VENV))"
 
+# The whole TFX pipeline on the embedded default data: ExampleGen -> Trainer -> GanEvaluator -> Pusher.
 run: setup
-	$(VENV)/bin/lsgan train --preset=digits --out=$(RUN_OUT)
+	$(VENV)/bin/lsgan run --preset=digits --root=$(RUN_ROOT)
 
 test: setup
 	$(PY) -m pytest -q tests

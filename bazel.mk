@@ -6,6 +6,9 @@
 #   make bazel-build-files regenerate the BUILD files of the Python packages and tests
 # BAZEL_FLAGS adds flags to `bazel test`, e.g. make bazel-test BAZEL_FLAGS=--config=full.
 
+# Wherever this file is included, it leaves the Makefile's default goal alone.
+_bazel_mk_default_goal := $(.DEFAULT_GOAL)
+
 BAZEL ?= bazel
 BAZEL_FLAGS ?=
 BAZEL_PY ?= $(or $(PY),.venv/bin/python)
@@ -36,3 +39,5 @@ bazel-test: setup bazel-install bazel-check
 
 bazel-test-full: BAZEL_FLAGS += --config=full
 bazel-test-full: bazel-test
+
+.DEFAULT_GOAL := $(_bazel_mk_default_goal)

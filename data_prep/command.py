@@ -138,6 +138,15 @@ def summary(stats: Dict, output_dir: str) -> str:
     return "\n".join(lines)
 
 
+def _show_progress() -> None:
+    """Prints data_prep's INFO lines (the plan) on stdout, without Beam's own INFO logs."""
+    progress = logging.getLogger("data_prep")
+    if not progress.handlers:
+        progress.addHandler(logging.StreamHandler(sys.stdout))
+        progress.setLevel(logging.INFO)
+        progress.propagate = False
+
+
 def _fail(message, status: int) -> None:
     print(f"lsgan prep: {message}", file=sys.stderr)
     sys.exit(status)
@@ -156,10 +165,7 @@ def main(argv: List[str]) -> None:
         _fail(error.args[0], 2)
     except ValueError as error:  # PrepOptions' checks and UsageError
         _fail(error, 2)
-    progress = logging.getLogger("data_prep")
-    progress.setLevel(logging.INFO)
-    progress.addHandler(logging.StreamHandler(sys.stdout))
-    progress.propagate = False
+    _show_progress()
     try:
         stats = run(FLAGS.source, FLAGS.input, FLAGS.output, options, list(argv[1:]))
     except InputError as error:

@@ -117,10 +117,6 @@ class _ToExampleBySplitFn(beam.DoFn):
             split, example_schema.make_example(decoded.image, label, decoded.id))
 
 
-def _sorted_keys(keys) -> list:
-    return sorted(set(keys))
-
-
 @beam.ptransform_fn
 def ReadAndPrepare(pbegin: pvalue.PBegin, source_name: str, input_path: str,
                    options: PrepOptions) -> Dict[str, pvalue.PCollection]:
@@ -141,10 +137,11 @@ def ReadAndPrepare(pbegin: pvalue.PBegin, source_name: str, input_path: str,
     side_inputs = {}
     if plan.discover_labels:
         keys = (decoded.decoded
-                | "ClassKeys" >> beam.Map(lambda item: item.label)
-                | "DistinctClasses" >> beam.Distinct()
-                | "Vocabulary" >> beam.CombineGlobally(_sorted_keys))
-        labels = keys | "ClassNames" >> beam.Map(lambda ordered: [key.name for key in ordered])
+                | "ClassKeys" >> beam.Map(lambda item: tuple(item.label))  # plain tuples code
+                | "DistinctClasses" >> beam.Distinct()                    # deterministically
+                | "Vocabulary" >> beam.combiners.ToList()
+                | "SortByKey" >> beam.Map(sorted))
+        labels = keys | "ClassNames" >> beam.Map(lambda ordered: [name for _, name in ordered])
         label_ids = keys | "LabelIds" >> beam.Map(
             lambda ordered: {key: label for label, key in enumerate(ordered)})
         side_inputs["vocabulary"] = pvalue.AsSingleton(label_ids)

@@ -23,8 +23,13 @@ def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,
                     thresholds: Optional[Mapping[str, Mapping[str, float]]] = None,
                     tolerance: float = 0.1, extractor: str = "auto",
                     num_samples: Optional[int] = None, extractor_cache_dir: str = "",
-                    ) -> tfx.dsl.Pipeline:
-    """The LSGAN pipeline; every knob is an explicit keyword (see the module doc)."""
+                    kubeflow: bool = False) -> tfx.dsl.Pipeline:
+    """The LSGAN pipeline; every knob is an explicit keyword (see the module doc).
+
+    ``kubeflow=True`` resolves the baseline with TFX's ``LatestBlessedModelStrategy`` (the only
+    blessed-model resolver KubeflowV2DagRunner compiles); locally ``LatestBlessedOtherModelStrategy``
+    keeps the evaluator cacheable when the Trainer was cached.
+    """
     example_gen = LsganExampleGen(source=source, input_path=input_path, image_size=image_size,
                                   charset=charset, max_records=max_records)
     custom_config: Dict[str, object] = {"preset": preset, "overrides": list(overrides)}
@@ -33,12 +38,15 @@ def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,
     trainer = tfx.components.Trainer(run_fn=TRAINER_RUN_FN,
                                      examples=example_gen.outputs["examples"],
                                      custom_config=custom_config)
-    baseline = tfx.dsl.Resolver(
-        strategy_class=LatestBlessedOtherModelStrategy,
-        candidate=trainer.outputs["model"],
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    history = dict(model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+                   model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing))
+    if kubeflow:
+        baseline = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **history)
+    else:
+        baseline = tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy,
+                                    candidate=trainer.outputs["model"], **history)
+    baseline = baseline.with_id("latest_blessed_model_resolver")
     evaluator = GanEvaluator(model=trainer.outputs["model"],
                              examples=example_gen.outputs["examples"],
                              baseline_model=baseline.outputs["model"], preset=preset,

@@ -33,7 +33,7 @@ def _feature_keys(info) -> Tuple[str, Optional[str]]:
     if not image_keys:
         raise InputError(f"tfds: {info.name} has no Image feature")
     image_key = "image" if "image" in image_keys else image_keys[0]
-    label = features.get("label") if hasattr(features, "get") else None
+    label = features["label"] if "label" in features.keys() else None
     label_key = "label" if isinstance(label, tfds.features.ClassLabel) else None
     return image_key, label_key
 

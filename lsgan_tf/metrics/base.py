@@ -111,8 +111,8 @@ def check_images(images: np.ndarray) -> np.ndarray:
 
 def resize_images(images: np.ndarray, size: int, channels: Optional[int] = None,
                   batch_size: int = 512) -> np.ndarray:
-    """uint8 [N, H, W, C] -> float32 [N, size, size, C'] in [0, 1] (bilinear, antialiased;
-    grey images are repeated to 3 channels when ``channels`` is 3)."""
+    """uint8 [N, H, W, C] -> float32 [N, size, size, C'] in [0, 1] (bilinear, antialiased when
+    shrinking; grey images are repeated to 3 channels when ``channels`` is 3)."""
     import tensorflow as tf
 
     images = check_images(images)
@@ -125,8 +125,10 @@ def resize_images(images: np.ndarray, size: int, channels: Optional[int] = None,
     out = []
     for start in range(0, len(images), batch_size):
         batch = tf.convert_to_tensor(images[start:start + batch_size], tf.float32) / 255.0
-        if batch.shape[1:3] != (size, size):
-            batch = tf.image.resize(batch, (size, size), method="bilinear", antialias=True)
+        height, width = batch.shape[1:3]
+        if (height, width) != (size, size):
+            batch = tf.image.resize(batch, (size, size), method="bilinear",
+                                    antialias=height > size or width > size)
         out.append(np.clip(batch.numpy(), 0.0, 1.0))
     if not out:
         return np.zeros((0, size, size, images.shape[-1]), np.float32)

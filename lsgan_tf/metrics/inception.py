@@ -67,9 +67,9 @@ def _keras_weights(path: str, batch_size: int) -> InceptionExtractor:
         model = keras.Model(full.inputs, [full.get_layer("avg_pool").output, full.output])
         top = 1000
 
-    def call(x):
-        out = model.predict(x, batch_size=len(x), verbose=0)
-        return (out[0], out[1]) if top else (out, None)
+    def call(x):  # eager calls: predict() would first trace the whole network
+        out = model(x, training=False)
+        return (out[0].numpy(), out[1].numpy()) if top else (out.numpy(), None)
 
     info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras weights",
             "top": bool(top)}
@@ -82,7 +82,7 @@ def _keras_model(path: str, batch_size: int) -> InceptionExtractor:
 
     model = keras.saving.load_model(path, compile=False)
     info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras model"}
-    return InceptionExtractor(lambda x: (model.predict(x, batch_size=len(x), verbose=0), None),
+    return InceptionExtractor(lambda x: (np.asarray(model(x, training=False)), None),
                               (-1.0, 1.0), info, batch_size=batch_size)
 
 

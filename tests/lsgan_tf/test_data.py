@@ -12,21 +12,7 @@ from lsgan_tf import example_schema
 from lsgan_tf.training import train
 
 from helpers import tiny_digits
-
-
-def write_prepared(root, images, labels, names=None):
-    """A prepared directory written directly in the contract (one shard per split)."""
-    for split in example_schema.SPLITS:
-        os.makedirs(example_schema.split_dir(root, split), exist_ok=True)
-        path = os.path.join(example_schema.split_dir(root, split), "data-00000" +
-                            example_schema.TFRECORD_SUFFIX)
-        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-            for i, (image, label) in enumerate(zip(images, labels)):
-                example = example_schema.make_example(image, int(label), f"{split}:{i}")
-                writer.write(example.SerializeToString())
-    if names:
-        example_schema.write_labels(root, names)
-    return root
+from prepared import write_prepared
 
 
 def test_digits_splits_are_disjoint_and_stable():

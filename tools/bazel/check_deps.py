@@ -65,6 +65,7 @@ SIZES = ("small", "medium", "large", "enormous")
 # "slow" tests are left out of `bazel test //...` (.bazelrc); `make test` runs them with pytest.
 TEST_TABLE = {
     "tests/lsgan_tf/test_training.py": "size=large, tags=slow",  # trains every small model
+    "tests/lsgan_tf/test_cli.py": "size=large, tags=slow",  # `lsgan train` end to end
 }
 
 
@@ -158,16 +159,17 @@ def wanted_modules(imp: Import, importer: str, is_package: bool) -> List[List[st
 
 def bazel_action(args: argparse.Namespace) -> int:
     first_party = set(filter(None, args.first_party.split(",")))
-    own = {module_name(src): src for src in args.src}
+    srcs = [item.partition("=")[::2] for item in args.src]  # (path to read, path in its repo)
+    own = {module_name(src): src for _, src in srcs}
     provided: Dict[str, str] = {}
     for item in args.provided:
         path, _, label = item.partition("=")
         provided.setdefault(module_name(path), label)
     available = set(own) | set(provided)
     problems = []
-    for src in args.src:
+    for path, src in srcs:
         importer = module_name(src)
-        imports, _ = parse_module(src)
+        imports, _ = parse_module(path)
         for imp in imports:
             for choices in wanted_modules(imp, importer, src.endswith("/__init__.py")):
                 if not choices[0] or choices[0].split(".")[0] not in first_party:

@@ -31,11 +31,11 @@ def _import_check_impl(ctx):
     args.add("--target", str(ctx.label).replace("@//", "//").replace(".import_check", ""))
     args.add("--out", out)
     args.add_joined("--first-party", FIRST_PARTY, join_with = ",")
-    args.add_all(ctx.files.srcs, before_each = "--src", map_each = _short_path)
+    args.add_all(ctx.files.srcs, before_each = "--src", map_each = _src_arg)
     inputs = list(ctx.files.srcs)
     for dep in ctx.attr.deps:
         for f in dep[DirectPySrcsInfo].srcs:
-            args.add("--provided", "%s=%s" % (f.short_path, dep.label))
+            args.add("--provided", "%s=%s" % (_short_path(f), dep.label))
     ctx.actions.run_shell(
         inputs = inputs + [ctx.file._checker],
         outputs = [out],
@@ -49,7 +49,15 @@ def _import_check_impl(ctx):
     return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 def _short_path(f):
-    return f.short_path
+    # Path from the root of the file's repository ("../<repo>/" dropped for files of this
+    # workspace when another workspace depends on it).
+    path = f.short_path
+    if path.startswith("../"):
+        path = path.split("/", 2)[2]
+    return path
+
+def _src_arg(f):
+    return "%s=%s" % (f.path, _short_path(f))
 
 _import_check = rule(
     implementation = _import_check_impl,

@@ -1,0 +1,1 @@
+"""Benchmarks that reproduce the LSGAN paper's experiments (see docs/RESULTS.md)."""

@@ -1,0 +1,79 @@
+"""What a local run left behind, read back from ML Metadata: scores, blessing, pushed model,
+sample grid, TensorBoard logs; and the console summary that ``lsgan run`` ends with."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+ARTIFACT_TYPES = ("ModelEvaluation", "ModelBlessing", "PushedModel", "ModelRun", "Examples")
+
+
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def _latest(store, type_name: str) -> Optional[metadata_store_pb2.Artifact]:
+    artifacts = store.get_artifacts_by_type(type_name)
+    return max(artifacts, key=lambda a: a.id) if artifacts else None
+
+
+def _custom(artifact, key: str):
+    if artifact is None or key not in artifact.custom_properties:
+        return None
+    value = artifact.custom_properties[key]
+    return value.WhichOneof("value") and getattr(value, value.WhichOneof("value"))
+
+
+def latest_outputs(metadata_path: str) -> Dict[str, Any]:
+    """The newest artifact of each output type, with the facts a user asks for first."""
+    store = open_store(metadata_path)
+    latest = {name: _latest(store, name) for name in ARTIFACT_TYPES}
+    evaluation, blessing, pushed = (latest["ModelEvaluation"], latest["ModelBlessing"],
+                                    latest["PushedModel"])
+    decision = {}
+    if evaluation is not None and os.path.exists(os.path.join(evaluation.uri, "blessing.json")):
+        with open(os.path.join(evaluation.uri, "blessing.json"), encoding="utf-8") as handle:
+            decision = json.load(handle)
+    executions = store.get_executions()
+    states = {}
+    for execution in executions:
+        state = metadata_store_pb2.Execution.State.Name(execution.last_known_state)
+        states[state] = states.get(state, 0) + 1
+    return {
+        "scores": decision.get("scores", {}),
+        "blessed": _custom(blessing, "blessed") == 1,
+        "reasons": decision.get("reasons", []),
+        "pushed": _custom(pushed, "pushed") == 1,
+        "pushed_to": _custom(pushed, "pushed_destination"),
+        "samples": os.path.join(evaluation.uri, "samples.png") if evaluation else None,
+        "metrics": os.path.join(evaluation.uri, "metrics.json") if evaluation else None,
+        "logs": os.path.join(latest["ModelRun"].uri, "logs") if latest["ModelRun"] else None,
+        "examples": latest["Examples"].uri if latest["Examples"] else None,
+        "executions": states,
+    }
+
+
+def format_summary(outputs: Dict[str, Any], metadata_path: str, seconds: float) -> str:
+    scores = outputs["scores"]
+    shown = [k for k in ("fd", "fd_noise_ratio", "kid", "precision", "recall", "density",
+                         "coverage", "classifier_score", "label_accuracy", "modes_covered",
+                         "high_quality_share") if k in scores]
+    lines = [f"\n[lsgan] pipeline finished in {seconds:.0f}s "
+             f"(executions: {', '.join(f'{n} {s.lower()}' for s, n in outputs['executions'].items())})"]
+    lines += [f"  {k:<18} {scores[k]:.4g}" for k in shown]
+    verdict = "yes" if outputs["blessed"] else "no (" + "; ".join(outputs["reasons"]) + ")"
+    lines.append(f"  blessed            {verdict}")
+    lines.append(f"  pushed model       {outputs['pushed_to'] if outputs['pushed'] else 'not pushed'}")
+    lines.append(f"  sample grid        {outputs['samples']}")
+    lines.append(f"  metrics            {outputs['metrics']}")
+    lines.append(f"  examples           {outputs['examples']}")
+    lines.append(f"  metadata           {metadata_path}")
+    lines.append(f"  tensorboard        tensorboard --logdir {outputs['logs']}")
+    return "\n".join(lines)

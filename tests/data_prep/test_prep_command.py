@@ -1,0 +1,95 @@
+"""``lsgan prep``: end to end as a subprocess, then ``lsgan train --data`` on what it made;
+exit statuses and messages of the error paths in-process."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from absl import flags
+
+from data_prep import command
+from data_prep.testdata import lsun_key, write_lmdb
+from lsgan_tf import example_schema
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IN_MEMORY = ("--direct_running_mode=in_memory",)
+
+
+def test_cli_prep_end_to_end_then_train_on_it(tmp_path):
+    out = tmp_path / "digits"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "prep", "--source=digits", f"--output={out}",
+         "--max_records=300", "--", *IN_MEMORY],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "digits: 300 scikit-learn digits" in done.stdout
+    assert f"lsgan prep: digits -> {out}" in done.stdout
+    assert "read      300" in done.stdout and "classes   10" in done.stdout
+    for path in (example_schema.split_dir(out, "train"), example_schema.split_dir(out, "eval"),
+                 out / "labels.txt", out / "stats.json", out / "rejects"):
+        assert os.path.exists(path), path
+
+    from lsgan_tf import data
+    from lsgan_tf.commands.train import build_config
+    from lsgan_tf.training import train
+
+    info = data.inspect(data.TFRECORD, str(out))
+    assert (info.image_size, info.channels, info.labeled) == (28, 1, True)
+    assert info.class_names == tuple(str(d) for d in range(10))
+    result = train(build_config("digits", [], data=str(out), steps=1), str(tmp_path / "run"))
+    assert result.step == 1
+
+
+@pytest.fixture
+def prep_main(capsys):
+    """Runs ``command.main`` in-process with flags; returns (exit status, stdout, stderr)."""
+    def run(*args, beam_args=IN_MEMORY):
+        argv = flags.FLAGS(["lsgan prep", *args, "--", *beam_args])
+        try:
+            command.main(argv)
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        finally:
+            flags.FLAGS.unparse_flags()
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+    return run
+
+
+def test_unknown_source_and_missing_input_exit_2_before_running(prep_main, tmp_path):
+    status, _, err = prep_main("--source=nope", f"--output={tmp_path}")
+    assert status == 2 and "known prep sources: digits, folder, hwdb, idx, lsun, tfds" in err
+    status, _, err = prep_main("--source=lsun", f"--input={tmp_path}/no.lmdb",
+                               f"--output={tmp_path}/out")
+    assert status == 2 and "no LMDB at" in err
+    status, _, err = prep_main("--source=hwdb", f"--output={tmp_path}/out")
+    assert status == 2 and "--input is required" in err
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_nothing_usable_exits_1_and_an_existing_output_needs_overwrite(prep_main, tmp_path):
+    lmdb_path = str(tmp_path / "broken_lmdb")
+    write_lmdb(lmdb_path, {lsun_key(0): b"", lsun_key(1): b"\xff\xd8\xff\xe0 cut"})
+    out = f"--output={tmp_path}/out"
+    status, stdout, err = prep_main("--source=lsun", f"--input={lmdb_path}", out)
+    assert status == 1 and "nothing usable was made" in err
+    assert "rejected  2  (corrupt_image 1, empty 1)" in stdout
+
+    status, _, err = prep_main("--source=lsun", f"--input={lmdb_path}", out)
+    assert status == 2 and "already holds a prepared dataset" in err
+    status, stdout, _ = prep_main("--source=digits", "--max_records=20", "--overwrite", out)
+    assert status == 0 and "written   train" in stdout
+    assert example_schema.read_labels(f"{tmp_path}/out") == [str(d) for d in range(10)]
+
+
+def test_direct_runner_defaults_to_one_worker_per_core():
+    options = command.pipeline_options([]).get_all_options()
+    assert options["direct_running_mode"] == "multi_processing"
+    assert options["direct_num_workers"] == (os.cpu_count() or 1)
+    kept = command.pipeline_options(["--direct_running_mode=in_memory"]).get_all_options()
+    assert kept["direct_running_mode"] == "in_memory"
+    other = command.pipeline_options(["--runner=FlinkRunner"]).get_all_options()
+    assert other["direct_running_mode"] == "in_memory"  # Beam's default, untouched

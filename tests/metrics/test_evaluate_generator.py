@@ -1,0 +1,129 @@
+"""evaluate_generator and `lsgan evaluate` end to end, on generators trained for a few steps."""
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lsgan_tf import config as config_lib
+from lsgan_tf.export import GeneratorClient
+from lsgan_tf.metrics.evaluate import (evaluate_generator, format_table, noise_like,
+                                       sample_labels)
+from lsgan_tf.presets import get_preset
+from lsgan_tf.training import train
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCORES = {"fd", "kid", "kid_std", "precision", "recall", "density", "coverage"}
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    """The conditional digits model with small widths after 2 steps (SavedModel path)."""
+    config = config_lib.apply_overrides(get_preset("digits"), [
+        "train.steps=2", "train.batch_size=8", "train.log_every=1", "train.sample_every=1000",
+        "train.checkpoint_every=2", "model.g_width=8", "model.d_width=8", "model.d_dense=16",
+        "model.phi_dim=4", "model.noise.dim=8"])
+    return train(config, str(tmp_path_factory.mktemp("digits_run")),
+                 stream=io.StringIO()).saved_model
+
+
+@pytest.fixture(scope="module")
+def mog_model(tmp_path_factory):
+    config = config_lib.apply_overrides(get_preset("mog8"), [
+        "train.steps=2", "train.batch_size=64", "train.log_every=1", "train.sample_every=1000",
+        "train.checkpoint_every=2", "model.hidden=16", "model.noise.dim=8"])
+    return train(config, str(tmp_path_factory.mktemp("mog_run")),
+                 stream=io.StringIO()).saved_model
+
+
+def test_sample_labels_follow_the_real_class_mix():
+    np.testing.assert_array_equal(sample_labels(3, np.array([2, 0, 2]), 7), [2, 0, 2, 2, 0, 2, 2])
+    np.testing.assert_array_equal(sample_labels(3, np.array([-1, -1]), 5), [0, 1, 2, 0, 1])
+    assert sample_labels(0, np.array([1, 2]), 4) is None
+
+
+def test_noise_like():
+    images = noise_like(np.zeros((2, 4, 4, 1), np.uint8), 500, seed=0)
+    assert images.shape == (500, 4, 4, 1) and images.dtype == np.uint8
+    assert images.min() == 0 and images.max() == 255
+    points = noise_like(np.array([[0.0, 0.0], [2.0, 4.0]], np.float32), 1000, seed=0)
+    assert points.min(0) == pytest.approx([-1.0, -2.0], abs=0.02)
+    assert points.max(0) == pytest.approx([3.0, 6.0], abs=0.02)
+
+
+def test_digits_model_against_eval_split(digits_model, classifier, extractor_cache, tmp_path):
+    out = tmp_path / "eval"
+    messages = []
+    result = evaluate_generator(digits_model, "digits", "eval", str(out), "auto", None, 0,
+                                extractor_cache, log=messages.append)
+    assert result["extractor"]["name"] == "classifier"
+    assert result["extractor"]["path"] == classifier.info["path"]  # the cached network
+    assert result["extractor"]["cache"] == "loaded"
+    assert result["num_samples"] == result["num_real"] == 197
+    with open(out / "metrics.json", encoding="utf-8") as handle:
+        assert json.load(handle) == result
+    scores, real, noise = (result["scores"], result["reference"]["real"],
+                           result["reference"]["noise"])
+    assert SCORES | {"classifier_score", "label_accuracy"} <= set(scores)
+    # a generator after 2 steps is nothing like digits; real train digits are
+    assert scores["fd"] > 20 * real["fd"] and scores["kid"] > real["kid"] + 0.1
+    assert real["recall"] > 0.9 and real["label_accuracy"] > 0.95
+    assert scores["recall"] < 0.2
+    assert "label_accuracy" not in noise
+    grid = Image.open(out / "samples.png")
+    assert grid.size == (10 * 30 + 2, 10 * 30 + 2)  # a row of 10 per class, 28 px + 2 px pad
+    assert any("feature extractor 'classifier'" in m for m in messages)
+    table = format_table(result)
+    assert table.splitlines()[0].split() == ["score", "model", "real", "noise"]
+    assert "label_accuracy" in table and "(lower is better)" in table
+
+
+def test_more_samples_than_real_records(digits_model, extractor_cache):
+    client = GeneratorClient(digits_model)
+    result = evaluate_generator(client, "digits", "eval", None, "classifier", 300, 1,
+                                extractor_cache, reference=False)
+    assert result["num_samples"] == 300 and "reference" not in result
+    assert "samples_png" not in result
+
+
+def test_mog8_model(mog_model, tmp_path):
+    result = evaluate_generator(mog_model, "mog8", "eval", str(tmp_path), None, 2000, 0,
+                                str(tmp_path / "cache"), kid_subsets=10)
+    assert result["extractor"]["name"] == "identity"
+    assert result["num_samples"] == 2000 and result["num_real"] == 10000
+    real = result["reference"]["real"]
+    assert real["modes_covered"] == 8 and real["high_quality_share"] > 0.97
+    assert real["mode_kl"] < 0.02 and real["precision"] > 0.9
+    assert result["scores"]["num_modes"] == 8
+    assert result["scores"]["fd"] > 100 * real["fd"]
+    assert Image.open(tmp_path / "samples.png").size == (480, 480)
+
+
+def test_mismatched_data_is_a_clear_error(mog_model, tmp_path):
+    with pytest.raises(ValueError, match="makes points but 'digits' holds images"):
+        evaluate_generator(mog_model, "digits", "eval", str(tmp_path), None, 20, 0,
+                           str(tmp_path))
+
+
+def test_lsgan_evaluate_command(digits_model, extractor_cache, tmp_path):
+    out = tmp_path / "cli"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", LSGAN_EXTRACTOR_CACHE=extractor_cache)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "evaluate", f"--model={digits_model}",
+         "--data=digits", f"--out={out}", "--num_samples=50", "--noreference"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "extractor     classifier (loaded" in done.stdout
+    assert "classifier_score" in done.stdout and str(out / "metrics.json") in done.stdout
+    assert json.loads((out / "metrics.json").read_text())["num_samples"] == 50
+    missing = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "evaluate", f"--model={digits_model}",
+         "--data=digits", f"--out={out}", "--extractor=inception",
+         f"--inception_path={tmp_path / 'nowhere.h5'}"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0
+    assert "Inception-v3 weights not found" in missing.stderr

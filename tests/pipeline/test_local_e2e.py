@@ -1,0 +1,99 @@
+"""The whole pipeline with LocalDagRunner and SQLite ML Metadata on a tiny digits run.
+
+Counts executions in ML Metadata, serves the pushed model through PredictRequest protos, re-runs
+to prove caching, and checks that a run whose thresholds cannot be met pushes nothing.
+"""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from ml_metadata.proto import metadata_store_pb2
+from tensorflow_serving.apis import predict_pb2
+
+from pipeline.local_runner import run_local
+from pipeline.serving import predict, rest_body
+from pipeline.summary import latest_outputs, open_store
+
+COMPONENTS = ["LsganExampleGen", "Trainer", "GanEvaluator", "Pusher"]
+TINY = ["train.steps=4", "train.batch_size=16", "train.log_every=2", "model.g_width=8",
+        "model.d_width=8", "model.d_dense=16", "model.phi_dim=4", "model.noise.dim=8"]
+LENIENT = {"fd": {"max": 1e9}}
+
+
+def executions(root):
+    """{component: [states]} of every execution in the run's ML Metadata."""
+    store = open_store(os.path.join(root, "metadata.sqlite"))
+    types = {t.id: t.name.split(".")[-1] for t in store.get_execution_types()}
+    result = {}
+    for execution in store.get_executions():
+        state = metadata_store_pb2.Execution.State.Name(execution.last_known_state)
+        result.setdefault(types[execution.type_id], []).append(state)
+    return result
+
+
+def run(root, thresholds):
+    return run_local(root=str(root), preset="digits", source="digits", overrides=TINY,
+                     thresholds=thresholds, num_samples=60, tolerance=10.0)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    return root, run(root, LENIENT)
+
+
+def test_every_component_executes_once_and_pushes(first_run):
+    root, where = first_run
+    states = executions(root)
+    assert {name: states[name] for name in COMPONENTS} == {name: ["COMPLETE"] for name in COMPONENTS}
+    outputs = latest_outputs(where.metadata)
+    assert outputs["blessed"] and outputs["pushed"]
+    assert os.path.dirname(outputs["pushed_to"]) == where.serving_dir
+    assert os.path.exists(outputs["samples"]) and os.path.exists(outputs["metrics"])
+    metrics = json.load(open(outputs["metrics"]))
+    assert metrics["num_samples"] == 60 and metrics["scores"]["fd"] >= 0
+    examples = outputs["examples"]
+    stats = json.load(open(os.path.join(examples, "stats.json")))
+    assert stats["read"] == 1797 and sum(stats["written"].values()) == 1797
+    assert open(os.path.join(examples, "labels.txt")).read().split() == [str(d) for d in range(10)]
+
+
+def test_pushed_model_answers_predict_requests(first_run):
+    _, where = first_run
+    (version,) = os.listdir(where.serving_dir)
+    model_dir = os.path.join(where.serving_dir, version)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "lsgan_digits"
+    request.inputs["z"].CopyFrom(tf.make_tensor_proto(np.zeros((3, 8), np.float32)))
+    request.inputs["label"].CopyFrom(tf.make_tensor_proto(np.array([0, 4, 9], np.int64)))
+    response = predict(model_dir, request)
+    images = tf.make_ndarray(response.outputs["images"])
+    assert images.dtype == np.uint8 and images.shape == (3, 28, 28, 1)
+    assert response.model_spec.signature_name == "serving_default"
+    assert rest_body(request)["inputs"]["label"] == [0, 4, 9]
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.signature_name = "generate"
+    for key, value in {"n": np.int32(2), "seed": np.int64(5), "label": np.int64(7)}.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+    images = tf.make_ndarray(predict(model_dir, request).outputs["images"])
+    assert images.shape == (2, 28, 28, 1)
+
+
+def test_second_run_is_cached_and_unmet_thresholds_do_not_push(first_run):
+    root, where = first_run
+    run(root, LENIENT)
+    states = executions(root)
+    assert {name: states[name] for name in COMPONENTS} == {
+        name: ["COMPLETE", "CACHED"] for name in COMPONENTS}
+
+    run(root, {"fd": {"max": -1.0}})
+    states = executions(root)
+    assert states["Trainer"][-1] == "CACHED" and states["LsganExampleGen"][-1] == "CACHED"
+    assert states["GanEvaluator"][-1] == "COMPLETE" and states["Pusher"][-1] == "COMPLETE"
+    outputs = latest_outputs(where.metadata)
+    assert not outputs["blessed"] and not outputs["pushed"]
+    assert any("fd" in reason and "> max -1" in reason for reason in outputs["reasons"])
+    assert len(os.listdir(where.serving_dir)) == 1
