@@ -61,13 +61,16 @@ def latest_outputs(metadata_path: str) -> Dict[str, Any]:
 
 
 def format_summary(outputs: Dict[str, Any], metadata_path: str, seconds: float) -> str:
-    scores = outputs["scores"]
-    shown = [k for k in ("fd", "fd_noise_ratio", "kid", "precision", "recall", "density",
-                         "coverage", "classifier_score", "label_accuracy", "modes_covered",
-                         "high_quality_share") if k in scores]
+    """Scores (the model next to real train data and noise), verdict and output paths."""
+    from lsgan_tf.metrics.evaluate import format_table
+
     lines = [f"\n[lsgan] pipeline finished in {seconds:.0f}s "
              f"(executions: {', '.join(f'{n} {s.lower()}' for s, n in outputs['executions'].items())})"]
-    lines += [f"  {k:<18} {scores[k]:.4g}" for k in shown]
+    if outputs["metrics"] and os.path.exists(outputs["metrics"]):
+        with open(outputs["metrics"], encoding="utf-8") as handle:
+            lines.append(format_table(json.load(handle)))
+    if "fd_noise_ratio" in outputs["scores"]:
+        lines.append(f"fd / fd(noise)      {outputs['scores']['fd_noise_ratio']:.4g}")
     verdict = "yes" if outputs["blessed"] else "no (" + "; ".join(outputs["reasons"]) + ")"
     lines.append(f"  blessed            {verdict}")
     lines.append(f"  pushed model       {outputs['pushed_to'] if outputs['pushed'] else 'not pushed'}")

@@ -5,9 +5,10 @@ Steps: load the real ``split`` (default ``eval``); draw ``num_samples`` samples 
 generator (default: as many as there are real records; a conditional generator gets the real
 split's labels, repeated cyclically, so the class mix matches); embed both with the feature
 extractor (trained on the real ``train`` split when it needs training, cached by fingerprint);
-score them (``score_samples``); with ``reference`` also score real ``train`` records (as many
-as the samples) and uniform noise the same way, so the model's numbers can be read between
-"as good as real data" and "noise"; write ``metrics.json`` and ``samples.png`` into ``out_dir``.
+score them (``score_samples``); with ``reference`` also score a random sample of real
+``train`` records (as many as the samples; ``reference_sample``) and uniform noise the same
+way, so the model's numbers can be read between "as good as real data" and "noise"; write
+``metrics.json`` and ``samples.png`` into ``out_dir``.
 
 Scores (keys of ``result["scores"]``):
   fd                      Frechet distance of Gaussians fitted to the features (FID with
@@ -106,6 +107,19 @@ def sample_labels(num_classes: int, real_labels: np.ndarray, n: int) -> Optional
     return (np.arange(n) % num_classes).astype(np.int64)
 
 
+def reference_sample(data: str, n: int, seed: int, pool_factor: int = 4):
+    """n real ``train`` records drawn at random (seeded) for the "real" reference: from the
+    whole split of a built-in data set, from its first ``pool_factor`` * n records for a
+    prepared folder (reading a large split whole would be slow). Fewer when there are fewer."""
+    from lsgan_tf import data as data_lib
+    from lsgan_tf import example_schema
+
+    limit = pool_factor * n if os.path.isdir(data) else None
+    images, labels = data_lib.load_split(data, example_schema.TRAIN, max_records=limit)
+    pick = np.random.default_rng(seed).choice(len(images), min(n, len(images)), replace=False)
+    return images[np.sort(pick)], labels[np.sort(pick)]
+
+
 def noise_like(real: np.ndarray, n: int, seed: int) -> np.ndarray:
     """n samples of uniform noise shaped like ``real``: uint8 pixels in 0..255, or points
     uniform over the real points' bounding box widened by half its size on each side."""
@@ -172,7 +186,6 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
     ``auto`` picks ``default_extractor_name``. Writes ``metrics.json`` and ``samples.png`` into
     ``out_dir`` when given. Returns the dict written to ``metrics.json``."""
     from lsgan_tf import data as data_lib
-    from lsgan_tf import example_schema
     from lsgan_tf.export import GeneratorClient
 
     say = log or (lambda message: None)
@@ -216,7 +229,7 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
     }
     if reference:
         say("scoring the references: real train records and uniform noise")
-        ref_real, ref_labels = data_lib.load_split(data, example_schema.TRAIN, max_records=n)
+        ref_real, ref_labels = reference_sample(data, n, seed)
         ref_labels = ref_labels if labels is not None else None
         result["reference"] = {
             "real": score_samples(feature_net, real, ref_real, ref_labels, real_features,

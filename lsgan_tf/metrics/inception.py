@@ -3,10 +3,10 @@ distance) from a file the user already has. Nothing is ever downloaded.
 
 ``path`` (``--inception_path``, or ``$LSGAN_INCEPTION_PATH``) may be:
 
-* a Keras weights file (``*.h5``, e.g. ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5``
-  or the file with the ImageNet top): loaded into ``keras.applications.InceptionV3``; features
-  are the global-average-pool output; with the top, p(y|x) over the 1,000 ImageNet classes
-  also gives the classifier score (the Inception Score);
+* a Keras weights file without the ImageNet top (``*.h5``, as Keras's
+  ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5``, or ``*.weights.h5``): loaded into
+  ``keras.applications.InceptionV3(include_top=False, pooling="avg")``; features are the
+  global-average-pool output;
 * a whole Keras model file (``*.keras``) mapping [N, 299, 299, 3] in [-1, 1] to features [N, F];
 * a TensorFlow SavedModel folder whose ``serving_default`` signature (or the object itself when
   it has no signatures) maps float32 [N, 299, 299, 3] in [0, 1] to features [N, F] (the TF-Hub
@@ -32,11 +32,10 @@ class InceptionExtractor(FeatureExtractor):
     name = "inception"
 
     def __init__(self, call, input_range: Tuple[float, float], info: Dict[str, Any],
-                 num_classes: int = 0, batch_size: int = 32):
+                 batch_size: int = 32):
         super().__init__(info)
-        self._call = call            # float32 [n, 299, 299, 3] -> (features, probs or None)
+        self._call = call            # float32 [n, 299, 299, 3] -> (features, None)
         self._low, self._high = input_range
-        self.num_classes = num_classes
         self.batch_size = batch_size
 
     def embed(self, data: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
@@ -57,24 +56,16 @@ def _keras_weights(path: str, batch_size: int) -> InceptionExtractor:
     try:
         model = keras.applications.InceptionV3(weights=path, include_top=False, pooling="avg",
                                                input_shape=(SIZE, SIZE, 3))
-        top = None
-    except ValueError as notop_error:  # a weights file with the ImageNet top
-        try:
-            full = keras.applications.InceptionV3(weights=path, include_top=True)
-        except ValueError:
-            raise ValueError(f"{path} is not an Inception-v3 weights file (loading it without "
-                             f"the top failed with: {notop_error})") from None
-        model = keras.Model(full.inputs, [full.get_layer("avg_pool").output, full.output])
-        top = 1000
+    except ValueError as error:
+        raise ValueError(f"{path} does not hold Inception-v3 weights without the ImageNet top "
+                         "(the file Keras names inception_v3_weights_tf_dim_ordering_tf_kernels"
+                         f"_notop.h5): {error}") from None
 
     def call(x):  # eager calls: predict() would first trace the whole network
-        out = model(x, training=False)
-        return (out[0].numpy(), out[1].numpy()) if top else (out.numpy(), None)
+        return model(x, training=False).numpy(), None
 
-    info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras weights",
-            "top": bool(top)}
-    return InceptionExtractor(call, (-1.0, 1.0), info, num_classes=top or 0,
-                              batch_size=batch_size)
+    info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras weights"}
+    return InceptionExtractor(call, (-1.0, 1.0), info, batch_size=batch_size)
 
 
 def _keras_model(path: str, batch_size: int) -> InceptionExtractor:

@@ -2,6 +2,7 @@
 exit statuses and messages of the error paths in-process."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -32,14 +33,18 @@ def test_cli_prep_end_to_end_then_train_on_it(tmp_path):
         assert os.path.exists(path), path
 
     from lsgan_tf import data
-    from lsgan_tf.commands.train import build_config
+    from lsgan_tf.presets import get_preset
     from lsgan_tf.training import train
 
     info = data.inspect(data.TFRECORD, str(out))
     assert (info.image_size, info.channels, info.labeled) == (28, 1, True)
     assert info.class_names == tuple(str(d) for d in range(10))
-    result = train(build_config("digits", [], data=str(out), steps=1), str(tmp_path / "run"))
-    assert result.step == 1
+    # What `lsgan train --preset=digits --data=OUT --steps=1` runs (commands/train.py).
+    config = get_preset("digits")
+    config = dataclasses.replace(
+        config, data=dataclasses.replace(config.data, source=data.TFRECORD, path=str(out)),
+        train=dataclasses.replace(config.train, steps=1))
+    assert train(config, str(tmp_path / "run")).step == 1
 
 
 @pytest.fixture

@@ -116,41 +116,24 @@ def test_inception_needs_an_existing_local_path(tmp_path, monkeypatch):
         get_extractor("inception", path=str(tmp_path))
 
 
-@pytest.fixture(scope="module")
-def inception_files(tmp_path_factory):
-    """A randomly initialised Inception-v3 saved as legacy .h5 files, with and without the
-    ImageNet top (the layouts of Keras's downloadable weights files)."""
-    folder = tmp_path_factory.mktemp("inception")
+def test_inception_from_a_keras_weights_file(tmp_path):
+    """A randomly initialised Inception-v3 saved as a legacy .h5 file (the layout of Keras's
+    downloadable ..._notop.h5), and a file of another network, which is refused."""
     keras.utils.set_random_seed(0)
-    top = keras.applications.InceptionV3(weights=None, include_top=True)
-    notop = keras.applications.InceptionV3(weights=None, include_top=False, pooling="avg",
-                                           input_shape=(299, 299, 3))
-    notop.set_weights(top.get_weights()[:-2])
-    paths = {"top": str(folder / "top.h5"), "notop": str(folder / "notop.h5")}
-    top.save(paths["top"])
-    notop.save(paths["notop"])
-    return paths, top
-
-
-def test_inception_from_keras_weights_files(inception_files):
-    paths, top = inception_files
+    network = keras.applications.InceptionV3(weights=None, include_top=False, pooling="avg",
+                                             input_shape=(299, 299, 3))
+    network.save(str(tmp_path / "notop.h5"))
     images = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
     x = tf.image.resize(np.repeat(images, 3, -1).astype(np.float32) / 255.0,
                         (299, 299)) * 2.0 - 1.0
-    pool = keras.Model(top.inputs, top.get_layer("avg_pool").output)
-    expected_features = pool(x).numpy()
-    expected_probs = top(x).numpy()
-
-    notop = get_extractor("inception", path=paths["notop"])
-    features, probs = notop.embed(images)
-    assert features.shape == (2, 2048) and probs is None and notop.num_classes == 0
-    np.testing.assert_allclose(features, expected_features, rtol=1e-4, atol=1e-5)
-
-    with_top = get_extractor("inception", path=paths["top"])
-    features, probs = with_top.embed(images)
-    assert with_top.num_classes == 1000 and with_top.info["top"]
-    np.testing.assert_allclose(features, expected_features, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(probs, expected_probs, rtol=1e-4, atol=1e-6)
+    extractor = get_extractor("inception", path=str(tmp_path / "notop.h5"))
+    features, probs = extractor.embed(images)
+    assert features.shape == (2, 2048) and probs is None and extractor.num_classes == 0
+    np.testing.assert_allclose(features, network(x).numpy(), rtol=1e-4, atol=1e-5)
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    other.save(str(tmp_path / "other.h5"))
+    with pytest.raises(ValueError, match="does not hold Inception-v3 weights"):
+        get_extractor("inception", path=str(tmp_path / "other.h5"))
 
 
 def test_inception_from_saved_model(tmp_path):

@@ -1,0 +1,78 @@
+# The paper's experiments (docs/RESULTS.md), included from the Makefile (`include experiments.mk`).
+# Also usable on its own: make -f experiments.mk TARGET.
+#
+#   make fonts              Chinese fonts from Debian's packages (apt-get; sudo when not root)
+#   make bench-mog          mixture of Gaussians, 35,000 iterations x 5 seeds x {ls, pearson, ns}
+#   make bench-mog-quick    the same, 2,000 iterations x 2 seeds (a few minutes)
+#   make bench-gradients    generator gradients for a fixed D: sigmoid cross-entropy vs least squares
+#   make bench-no-bn        the two no-batch-norm settings, LSGAN vs regular GAN, on digits 32 px
+#   make hwdb-chars         render GB2312 level-1 characters to .gnt, prep, train hwdb_3740, grid
+#   make experiments        all of the above (hours on a CPU)
+#   make test-bench         the fast tests of the benchmark code
+# Variables: MOG_SEEDS (5), HWDB_CLASSES (40; 3740 = all of GB2312 level 1 that the fonts
+# cover), HWDB_WRITERS (60), HWDB_STEPS (3000), NO_BN_STEPS (3000), EXP_OUT (runs/experiments).
+
+_experiments_mk_default_goal := $(.DEFAULT_GOAL)
+
+EXP_PY ?= $(or $(PY),.venv/bin/python)
+EXP_OUT ?= runs/experiments
+EXP_NICE ?= nice -n 10
+EXP_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FONT_PACKAGES ?= fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei fonts-wqy-microhei
+MOG_SEEDS ?= 5
+HWDB_CLASSES ?= 40
+HWDB_WRITERS ?= 60
+HWDB_STEPS ?= 3000
+NO_BN_STEPS ?= 3000
+
+.PHONY: fonts bench-mog bench-mog-quick bench-gradients bench-no-bn hwdb-render hwdb-prep \
+        hwdb-train hwdb-figure hwdb-chars experiments test-bench
+
+fonts:
+	@missing=""; for p in $(FONT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "fonts: installing$$missing"; \
+	  $(EXP_SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(EXP_SUDO) apt-get install -y -qq --no-install-recommends \
+	    $$missing >/dev/null; \
+	else echo "fonts: $(FONT_PACKAGES) already installed"; fi
+
+bench-mog:
+	$(EXP_NICE) $(EXP_PY) -m bench.mog --seeds $(MOG_SEEDS)
+
+bench-mog-quick:
+	$(EXP_NICE) $(EXP_PY) -m bench.mog --quick
+
+bench-gradients:
+	$(EXP_NICE) $(EXP_PY) -m bench.gradients
+
+bench-no-bn:
+	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --steps $(NO_BN_STEPS) --out $(EXP_OUT)/no_bn
+
+hwdb-render: fonts
+	$(EXP_NICE) $(EXP_PY) -m tools.render_gnt --output $(EXP_OUT)/hwdb_gnt \
+	  --classes $(HWDB_CLASSES) --writers $(HWDB_WRITERS)
+
+hwdb-prep: hwdb-render
+	$(EXP_NICE) $(EXP_PY) -m pipeline.cli prep --source=hwdb --input=$(EXP_OUT)/hwdb_gnt \
+	  --output=$(EXP_OUT)/hwdb_tfrecords --image_size=28 --charset=gb2312_level1 --overwrite
+
+hwdb-train: hwdb-prep
+	$(EXP_NICE) $(EXP_PY) -m pipeline.cli train --preset=hwdb_3740 \
+	  --data=$(EXP_OUT)/hwdb_tfrecords --out=$(EXP_OUT)/hwdb_train --steps $(HWDB_STEPS)
+
+hwdb-figure:
+	$(EXP_NICE) $(EXP_PY) -m bench.hwdb_chars --data $(EXP_OUT)/hwdb_tfrecords \
+	  --run $(EXP_OUT)/hwdb_train
+
+hwdb-chars: hwdb-train
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) hwdb-figure
+
+experiments: bench-gradients bench-mog hwdb-chars bench-no-bn
+
+test-bench:
+	$(EXP_PY) -m pytest -q tests/bench
+
+.DEFAULT_GOAL := $(_experiments_mk_default_goal)
