@@ -9,8 +9,9 @@
 #   make hwdb-chars         render GB2312 level-1 characters to .gnt, prep, train hwdb_3740, grid
 #   make experiments        all of the above (hours on a CPU)
 #   make test-bench         the fast tests of the benchmark code
-# Variables: MOG_SEEDS (5), HWDB_CLASSES (40; 3740 = all of GB2312 level 1 that the fonts
-# cover), HWDB_WRITERS (60), HWDB_STEPS (3000), NO_BN_STEPS (3000), EXP_OUT (runs/experiments).
+# Variables: MOG_SEEDS (5), HWDB_CLASSES (40; 3755 = all of GB2312 level 1), HWDB_WRITERS (60),
+# HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1500),
+# EXP_OUT (runs/experiments).
 
 _experiments_mk_default_goal := $(.DEFAULT_GOAL)
 
@@ -22,8 +23,12 @@ FONT_PACKAGES ?= fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei fonts-wqy
 MOG_SEEDS ?= 5
 HWDB_CLASSES ?= 40
 HWDB_WRITERS ?= 60
-HWDB_STEPS ?= 3000
-NO_BN_STEPS ?= 3000
+HWDB_STEPS ?= 4000
+# CPU scale of the paper's conditional network (same layers, narrower); HWDB_SET= (empty) for
+# the paper's widths (Phi 256, D 257/320/1024, G 128; a GPU job) with HWDB_CLASSES=3755.
+HWDB_SET ?= --set model.phi_dim=32 --set model.g_width=64 --set model.d_width=64 \
+  --set model.d_dense=256
+NO_BN_STEPS ?= 1500
 
 .PHONY: fonts bench-mog bench-mog-quick bench-gradients bench-no-bn hwdb-render hwdb-prep \
         hwdb-train hwdb-figure hwdb-chars experiments test-bench
@@ -49,19 +54,22 @@ bench-gradients:
 	$(EXP_NICE) $(EXP_PY) -m bench.gradients
 
 bench-no-bn:
-	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --steps $(NO_BN_STEPS) --out $(EXP_OUT)/no_bn
+	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --steps $(NO_BN_STEPS) --out $(EXP_OUT)/no_bn \
+	  --data $(EXP_OUT)/digits32
 
 hwdb-render: fonts
 	$(EXP_NICE) $(EXP_PY) -m tools.render_gnt --output $(EXP_OUT)/hwdb_gnt \
-	  --classes $(HWDB_CLASSES) --writers $(HWDB_WRITERS)
+	  --classes $(HWDB_CLASSES) --writers $(HWDB_WRITERS) --preview docs/figures/hwdb_rendered.png
 
 hwdb-prep: hwdb-render
 	$(EXP_NICE) $(EXP_PY) -m pipeline.cli prep --source=hwdb --input=$(EXP_OUT)/hwdb_gnt \
-	  --output=$(EXP_OUT)/hwdb_tfrecords --image_size=28 --charset=gb2312_level1 --overwrite
+	  --output=$(EXP_OUT)/hwdb_tfrecords --image_size=28 --charset=gb2312_level1 --overwrite \
+	  -- --direct_running_mode=in_memory --direct_num_workers=1
 
 hwdb-train: hwdb-prep
 	$(EXP_NICE) $(EXP_PY) -m pipeline.cli train --preset=hwdb_3740 \
-	  --data=$(EXP_OUT)/hwdb_tfrecords --out=$(EXP_OUT)/hwdb_train --steps $(HWDB_STEPS)
+	  --data=$(EXP_OUT)/hwdb_tfrecords --out=$(EXP_OUT)/hwdb_train --steps $(HWDB_STEPS) \
+	  $(HWDB_SET) --set train.checkpoint_every=500 --set train.sample_every=500
 
 hwdb-figure:
 	$(EXP_NICE) $(EXP_PY) -m bench.hwdb_chars --data $(EXP_OUT)/hwdb_tfrecords \

@@ -21,7 +21,7 @@ from absl import flags
 
 from data_prep.options import CHARSET_ALL, CHARSETS, PrepOptions
 from data_prep.source import InputError
-from lsgan_tf.example_schema import SPLITS
+from lsgan_tf import example_schema as schema
 
 flags.DEFINE_string("source", None, "source plugin: digits, folder, hwdb, idx, lsun, tfds")
 flags.DEFINE_string("input", None, "input path (LMDB, .gnt files/dir/glob, folder, IDX file "
@@ -48,18 +48,17 @@ def pipeline_options(beam_args: List[str]):
     per core, unless the arguments say otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    explicit = PipelineOptions(beam_args).get_all_options(drop_default=True)
-    if explicit.get("runner") in (None, "DirectRunner", "direct"):
-        if "direct_running_mode" not in explicit:
+    given = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
+    runner = PipelineOptions(beam_args).get_all_options(drop_default=True).get("runner")
+    if runner in (None, "DirectRunner", "direct"):
+        if "direct_running_mode" not in given:
             beam_args = beam_args + ["--direct_running_mode=multi_processing"]
-        if "direct_num_workers" not in explicit:
+        if "direct_num_workers" not in given:
             beam_args = beam_args + [f"--direct_num_workers={os.cpu_count() or 1}"]
     return PipelineOptions(beam_args)
 
 
 def _layout(output_dir: str) -> List[str]:
-    from lsgan_tf import example_schema as schema
-
     return [schema.split_dir(output_dir, split) for split in schema.SPLITS] + [
         os.path.join(output_dir, name)
         for name in (schema.LABELS_FILE, schema.STATS_FILE, schema.REJECTS_DIR)]
@@ -94,17 +93,18 @@ def check_arguments(source_name: Optional[str], input_path: Optional[str],
 
 
 def run(source_name: str, input_path: Optional[str], output_dir: str, options: PrepOptions,
-        beam_args: List[str]) -> Dict:
+        beam_args: List[str], overwrite: bool = False) -> Dict:
     """Runs the pipeline and returns the stats it wrote to stats.json.
 
-    An unusable input raises ``InputError`` while the pipeline is built, before it runs.
+    Before anything runs (and before ``overwrite`` deletes a previous output): an unusable
+    input raises ``InputError`` while the pipeline is built, an output that already holds a
+    prepared dataset ``UsageError`` unless ``overwrite``.
     """
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
 
     from data_prep.prepare import ReadAndPrepare, make_source
     from data_prep.write import WritePrepared
-    from lsgan_tf.example_schema import STATS_FILE
 
     source = make_source(source_name, input_path or "", options)
     info = {"source": source_name, "input": input_path or "", "image_size": source.image_size,
@@ -112,7 +112,8 @@ def run(source_name: str, input_path: Optional[str], output_dir: str, options: P
     with beam.Pipeline(options=pipeline_options(beam_args)) as pipeline:
         prepared = pipeline | "Prepare" >> ReadAndPrepare(source_name, input_path or "", options)
         _ = prepared | "WriteOutput" >> WritePrepared(output_dir, info)
-    with FileSystems.open(os.path.join(output_dir, STATS_FILE)) as handle:
+        claim_output(output_dir, overwrite)
+    with FileSystems.open(os.path.join(output_dir, schema.STATS_FILE)) as handle:
         return json.loads(handle.read().decode("utf-8"))
 
 
@@ -127,7 +128,7 @@ def summary(stats: Dict, output_dir: str) -> str:
     lines = [
         f"lsgan prep: {stats['source']} -> {output_dir}",
         f"  read      {stats['read']:,}",
-        "  written   " + ", ".join(f"{split} {written[split]:,}" for split in SPLITS),
+        "  written   " + ", ".join(f"{split} {written[split]:,}" for split in schema.SPLITS),
         f"  rejected  {by_reason(stats['rejected'])}",
     ]
     if stats["skipped"]:
@@ -160,15 +161,15 @@ def main(argv: List[str]) -> None:
                               max_records=FLAGS.max_records, transpose=FLAGS.transpose,
                               tfds_data_dir=FLAGS.tfds_data_dir)
         check_arguments(FLAGS.source, FLAGS.input, FLAGS.output, options)
-        claim_output(FLAGS.output, FLAGS.overwrite)
     except KeyError as error:
         _fail(error.args[0], 2)
     except ValueError as error:  # PrepOptions' checks and UsageError
         _fail(error, 2)
     _show_progress()
     try:
-        stats = run(FLAGS.source, FLAGS.input, FLAGS.output, options, list(argv[1:]))
-    except InputError as error:
+        stats = run(FLAGS.source, FLAGS.input, FLAGS.output, options, list(argv[1:]),
+                    overwrite=FLAGS.overwrite)
+    except (InputError, UsageError) as error:
         _fail(error, 2)
     print(summary(stats, FLAGS.output))
     if not sum(stats["written"].values()):

@@ -8,7 +8,8 @@ Writes, through Beam's file systems (local paths, gs://, ...):
   labels.txt                           label id -> class name (``example_schema.write_labels``)
   stats.json                           {"read": N, "written": {"train": n, "eval": m},
                                         "rejected": {reason: count}, "skipped": {reason: count},
-                                        "classes": K, ...info}
+                                        "classes": K, "shards": {"train": files, ...}, **info}
+stats.json is written last, once every other file is in place.
 Returns the PCollection holding the stats dict (one element).
 """
 from __future__ import annotations
@@ -59,6 +60,14 @@ def _write_stats(stats: Dict, output_dir: str) -> Dict:
     return stats
 
 
+@beam.ptransform_fn
+def _CountAs(pcoll: beam.PCollection, key: str, name: str) -> beam.PCollection:
+    """The stats part ``(key, {name: number of elements})``."""
+    return (pcoll
+            | "Count" >> beam.combiners.Count.Globally()
+            | "Part" >> beam.Map(lambda count: (key, {name: count})))
+
+
 class _MergeStats(beam.CombineFn):
     """Merges ``(key, value)`` parts: ints are summed, dicts merged by summing their values."""
 
@@ -91,25 +100,24 @@ class _MergeStats(beam.CombineFn):
 def WritePrepared(prepared: Mapping[str, beam.PCollection], output_dir: str,
                   info: Optional[Mapping] = None) -> beam.PCollection:
     """Writes ``ReadAndPrepare``'s outputs under ``output_dir``; see the module docstring."""
-    parts = []
+    parts = []  # ("key", value) pairs merged into stats.json once every file is written
     for split in example_schema.SPLITS:
-        examples = prepared[split]
-        _ = (examples
-             | f"Serialize{split.title()}" >> beam.Map(lambda example: example.SerializeToString())
-             | f"Write{split.title()}" >> beam.io.WriteToTFRecord(
-                 os.path.join(example_schema.split_dir(output_dir, split), SHARD_PREFIX),
-                 file_name_suffix=example_schema.TFRECORD_SUFFIX,
-                 compression_type=CompressionTypes.GZIP))
-        parts.append(examples
-                     | f"Count{split.title()}" >> beam.combiners.Count.Globally()
-                     | f"Written{split.title()}" >> beam.Map(lambda n, s=split: ("written", {s: n})))
-    _ = (prepared[REJECTS]
-         | "FormatRejects" >> beam.Map(reject_line)
-         | "WriteRejects" >> beam.io.WriteToText(
-             os.path.join(output_dir, example_schema.REJECTS_DIR, REJECTS_PREFIX),
-             file_name_suffix=REJECTS_SUFFIX))
-    for key in (REJECTS, SKIPPED):
-        name = {REJECTS: "rejected", SKIPPED: "skipped"}[key]
+        title = split.title()
+        shards = (prepared[split]
+                  | f"Serialize{title}" >> beam.Map(lambda example: example.SerializeToString())
+                  | f"Write{title}" >> beam.io.WriteToTFRecord(
+                      os.path.join(example_schema.split_dir(output_dir, split), SHARD_PREFIX),
+                      file_name_suffix=example_schema.TFRECORD_SUFFIX,
+                      compression_type=CompressionTypes.GZIP))
+        parts.append(shards | f"Shards{title}" >> _CountAs("shards", split))
+        parts.append(prepared[split] | f"Written{title}" >> _CountAs("written", split))
+    reject_files = (prepared[REJECTS]
+                    | "FormatRejects" >> beam.Map(reject_line)
+                    | "WriteRejects" >> beam.io.WriteToText(
+                        os.path.join(output_dir, example_schema.REJECTS_DIR, REJECTS_PREFIX),
+                        file_name_suffix=REJECTS_SUFFIX))
+    parts.append(reject_files | "ShardsRejects" >> _CountAs("shards", REJECTS))
+    for key, name in ((REJECTS, "rejected"), (SKIPPED, "skipped")):
         parts.append(prepared[key]
                      | f"{name.title()}Reasons" >> beam.Map(lambda item: item.reason)
                      | f"Count{name.title()}" >> beam.combiners.Count.PerElement()

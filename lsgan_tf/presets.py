@@ -92,5 +92,5 @@ def mog8() -> ExperimentConfig:
         optim=OptimConfig(optimizer="adam", lr_d=1e-4, lr_g=1e-3, beta1=0.5),
         train=TrainConfig(batch_size=512, steps=35000, checkpoint_every=5000, log_every=1000,
                           sample_every=5000),
-        eval=EvalConfig(extractor="none", num_samples=2500),
+        eval=EvalConfig(extractor="identity", num_samples=2500),
     )

@@ -3,6 +3,7 @@
   lsgan evaluate --model=runs/digits/saved_model --data=digits --out=runs/digits/eval
                  [--extractor=auto|classifier|rotation|inception|identity] [--num_samples=N]
                  [--split=eval] [--seed=0] [--cache_dir=DIR] [--inception_path=FILE]
+                 [--max_real=10000] [--noreference]
 
 ``--data`` is a prepared directory (``lsgan prep`` output) or a built-in name (``digits``,
 ``mog8``). Writes ``metrics.json`` and ``samples.png`` into ``--out`` and prints the scores next
@@ -25,12 +26,14 @@ flags.DEFINE_string("out", None, "Output directory for metrics.json and samples.
 flags.DEFINE_string("extractor", "auto", "Feature extractor: auto (classifier for labelled "
                     "images, rotation for unlabelled ones, identity for points), classifier, "
                     "rotation, inception, identity, or a plugin's name.")
-flags.DEFINE_integer("num_samples", None, "Samples to draw (default: size of the real split).")
+flags.DEFINE_integer("num_samples", None, "Samples to draw (default: size of the real split, "
+                     "at least 1000).")
 flags.DEFINE_string("split", "eval", "Real split to score against.")
 flags.DEFINE_integer("seed", 0, "Noise seed of the samples.")
 flags.DEFINE_string("cache_dir", None, "Where trained extractors are kept.")
 flags.DEFINE_string("inception_path", None, "Local Inception-v3 .h5 weights, .keras model or "
                     "SavedModel folder (for --extractor=inception; never downloaded).")
+flags.DEFINE_integer("max_real", 10000, "Score against at most this many real records.")
 flags.DEFINE_bool("reference", True, "Also score real train records and noise for comparison.")
 flags.mark_flags_as_required(["model", "data", "out"])
 
@@ -51,6 +54,7 @@ def main(argv) -> None:
         result = evaluate_generator(
             FLAGS.model, FLAGS.data, FLAGS.split, FLAGS.out, FLAGS.extractor, FLAGS.num_samples,
             FLAGS.seed, FLAGS.cache_dir, extractor_options=options, reference=FLAGS.reference,
+            max_real=FLAGS.max_real,
             log=lambda message: print(f"[lsgan] {message}", flush=True))
     except (DataError, FileNotFoundError, KeyError, ValueError) as error:
         sys.exit(f"lsgan evaluate: {error}")

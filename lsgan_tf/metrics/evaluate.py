@@ -2,8 +2,9 @@
 and the TFX evaluator call.
 
 Steps: load the real ``split`` (default ``eval``); draw ``num_samples`` samples from the
-generator (default: as many as there are real records; a conditional generator gets the real
-split's labels, repeated cyclically, so the class mix matches); embed both with the feature
+generator (default: as many as there are real records, at least 1,000: FD is biased upwards
+for small sets; a conditional generator gets the real split's labels, repeated cyclically, so
+the class mix matches); embed both with the feature
 extractor (trained on the real ``train`` split when it needs training, cached by fingerprint);
 score them (``score_samples``); with ``reference`` also score a random sample of real
 ``train`` records (as many as the samples; ``reference_sample``) and uniform noise the same
@@ -40,6 +41,7 @@ from lsgan_tf.metrics.prdc import knn_radii, prdc
 METRICS_FILE = "metrics.json"
 SAMPLES_FILE = "samples.png"
 LOWER_IS_BETTER = ("fd", "kid", "mode_kl")
+MIN_DEFAULT_SAMPLES = 1000  # fewer samples make FD's bias dominate (see the module doc)
 
 
 def score_features(real_features: np.ndarray, fake_features: np.ndarray, *,
@@ -177,14 +179,17 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
                        extractor: Optional[str] = None, num_samples: Optional[int] = None,
                        seed: int = 0, cache_dir: Optional[str] = None, *,
                        extractor_options: Optional[Dict[str, Any]] = None,
-                       reference: bool = True, max_real: Optional[int] = None,
-                       max_train_records: Optional[int] = None,
+                       reference: bool = True, max_real: Optional[int] = 10000,
+                       max_train_records: Optional[int] = 20000,
                        kid_subsets: int = 100, kid_subset_size: int = 1000, prdc_k: int = 5,
                        log: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
     """Scores ``generator`` (a SavedModel path or a ``GeneratorClient``) against ``split`` of
     ``data`` (a prepared folder or a built-in name); see the module doc. ``extractor`` None or
-    ``auto`` picks ``default_extractor_name``. Writes ``metrics.json`` and ``samples.png`` into
-    ``out_dir`` when given. Returns the dict written to ``metrics.json``."""
+    ``auto`` picks ``default_extractor_name``. At most ``max_real`` records of ``split`` are
+    scored against, and an extractor is trained on at most ``max_train_records`` records of
+    ``train`` (the first ones; None: all), so a large data set is never read whole into memory.
+    Writes ``metrics.json`` and ``samples.png`` into ``out_dir`` when given. Returns the dict
+    written to ``metrics.json``."""
     from lsgan_tf import data as data_lib
     from lsgan_tf.export import GeneratorClient
 
@@ -194,7 +199,7 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
     kind = "points" if real.ndim == 2 else "images"
     if client.output_kind != kind:
         raise ValueError(f"the generator makes {client.output_kind} but {data!r} holds {kind}")
-    n = int(num_samples or len(real))
+    n = int(num_samples or max(len(real), MIN_DEFAULT_SAMPLES))
     labels = sample_labels(client.num_classes, real_labels, n)
     say(f"drawing {n} samples" + (f" over {client.num_classes} classes" if labels is not None
                                    else ""))

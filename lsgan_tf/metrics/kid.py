@@ -10,9 +10,9 @@ Unbiased MMD^2 between X = {x_1..x_m} and Y = {y_1..y_n}:
 
 KID = mean of MMD^2_u over ``num_subsets`` pairs of subsets of ``subset_size`` points drawn
 without replacement from each set (subset_size is lowered to the smaller set's size when a set
-is smaller); the std over those subsets is returned next to it (0 when both sets have
-``subset_size`` points or fewer and the same size, as every subset is then the whole set). MMD^2_u can be slightly
-negative when the two sets come from the same distribution (its expectation is then 0).
+is smaller); the std over those subsets is returned next to it (0 when both sets have the
+same size, at most ``subset_size``: every subset is then the whole set). MMD^2_u can be
+slightly negative when the two sets come from the same distribution (its expectation is 0).
 """
 from __future__ import annotations
 

@@ -2,12 +2,15 @@
 
 G: z (256-d N(0, I)) -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 2 (linear).
 D: point -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 1 (linear).
+Weights start Glorot-uniform (Keras' default, as in the MLPs of the GAN stability literature):
+N(0, 0.02), right for the convolutional models, leaves these MLPs mapping all of z to almost
+one point, and G then needs tens of thousands of steps to spread out.
 """
 from __future__ import annotations
 
 import keras
 
-from lsgan_tf.models.common import GanModels, MODELS, dense
+from lsgan_tf.models.common import GanModels, MODELS
 
 POINT_DIM = 2
 
@@ -15,8 +18,8 @@ POINT_DIM = 2
 def _mlp(inputs, hidden: int, out: int, prefix: str):
     x = inputs
     for i in range(2):
-        x = keras.layers.Activation("tanh")(dense(hidden, f"{prefix}_dense{i + 1}")(x))
-    return dense(out, f"{prefix}_out")(x)
+        x = keras.layers.Dense(hidden, activation="tanh", name=f"{prefix}_dense{i + 1}")(x)
+    return keras.layers.Dense(out, name=f"{prefix}_out")(x)
 
 
 @MODELS.register("mog_mlp")

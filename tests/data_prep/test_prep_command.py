@@ -89,6 +89,10 @@ def test_nothing_usable_exits_1_and_an_existing_output_needs_overwrite(prep_main
     assert status == 0 and "written   train" in stdout
     assert example_schema.read_labels(f"{tmp_path}/out") == [str(d) for d in range(10)]
 
+    status, _, err = prep_main("--source=lsun", f"--input={tmp_path}/gone", "--overwrite", out)
+    assert status == 2 and "no LMDB at" in err
+    assert os.path.exists(tmp_path / "out" / example_schema.STATS_FILE)  # not deleted
+
 
 def test_direct_runner_defaults_to_one_worker_per_core():
     options = command.pipeline_options([]).get_all_options()

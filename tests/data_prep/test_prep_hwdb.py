@@ -14,6 +14,7 @@ from data_prep.options import PrepOptions
 from data_prep.prepare import REJECTS, SKIPPED, ReadAndPrepare
 from data_prep.sources import hwdb
 from data_prep.testdata import gnt_sample, gnt_tag, write_gnt
+from prep_helpers import run_prep
 
 
 def glyph(height: int, width: int, ink: int) -> np.ndarray:
@@ -21,10 +22,11 @@ def glyph(height: int, width: int, ink: int) -> np.ndarray:
     return np.full((height, width), ink, np.uint8)
 
 
-@pytest.fixture
-def gnt_dir(tmp_path):
+@pytest.fixture(scope="module")
+def gnt_dir(tmp_path_factory):
     """Two writers' files. 1.gnt: 啊 A 齄 中 (all good). 2.gnt: 阿, then a size mismatch, an
     undecodable tag, a zero-sized sample, 啊, and a sample cut off by the end of the file."""
+    tmp_path = tmp_path_factory.mktemp("hwdb")
     (tmp_path / "w1").mkdir()
     (tmp_path / "w2").mkdir()
     offsets1 = write_gnt(str(tmp_path / "w1" / "1.gnt"), [
@@ -43,9 +45,15 @@ def gnt_dir(tmp_path):
     return tmp_path, offsets1, offsets2
 
 
-def test_hwdb_labels_are_characters_sorted_by_gb_code_across_files(prepare, gnt_dir):
-    root, offsets1, offsets2 = gnt_dir
-    out = prepare("hwdb", root, image_size=10)
+@pytest.fixture(scope="module")
+def all_characters(gnt_dir, tmp_path_factory):
+    """The run over both files with --charset=all, 10 x 10 images."""
+    return run_prep(str(tmp_path_factory.mktemp("out")), "hwdb", gnt_dir[0], image_size=10)
+
+
+def test_hwdb_labels_are_characters_sorted_by_gb_code_across_files(gnt_dir, all_characters):
+    _, offsets1, offsets2 = gnt_dir
+    out = all_characters
 
     assert out.labels == ["A", "啊", "阿", "中", "齄"]  # 4100 < B0A1 < B0A2 < D6D0 < F6E8
     expected = {f"w1/1.gnt:{offsets1[0]}": "啊", f"w1/1.gnt:{offsets1[1]}": "A",
@@ -63,9 +71,9 @@ def test_hwdb_labels_are_characters_sorted_by_gb_code_across_files(prepare, gnt_
     assert np.abs(tall[:, 4:6].astype(int) - 90).max() <= 2
 
 
-def test_hwdb_bad_samples_are_rejected_and_the_rest_is_written(prepare, gnt_dir):
-    root, _, offsets2 = gnt_dir
-    out = prepare("hwdb", root, image_size=10)
+def test_hwdb_bad_samples_are_rejected_and_the_rest_is_written(gnt_dir, all_characters):
+    offsets2 = gnt_dir[2]
+    out = all_characters
 
     assert out.reject_reasons() == {
         f"w2/2.gnt:{offsets2[1]}": "size_mismatch", f"w2/2.gnt:{offsets2[2]}": "undecodable_tag",

@@ -1,6 +1,8 @@
-"""evaluate_generator and `lsgan evaluate` end to end, on generators trained for a few steps."""
+"""evaluate_generator and `lsgan evaluate` end to end, on untrained exported generators."""
+# bazel: size=large, tags=slow
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,11 +13,10 @@ from PIL import Image
 from lsgan_tf import config as config_lib
 from lsgan_tf.export import GeneratorClient, export_generator
 from lsgan_tf.metrics.evaluate import (evaluate_generator, format_table, noise_like,
-                                       sample_labels)
+                                       sample_labels, training_data)
 from lsgan_tf.models.common import build_models
 from lsgan_tf.presets import get_preset
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCORES = {"fd", "kid", "kid_std", "precision", "recall", "density", "coverage"}
 
 
@@ -62,7 +63,7 @@ def test_digits_model_against_eval_split(digits_model, classifier, extractor_cac
     assert result["extractor"]["name"] == "classifier"
     assert result["extractor"]["path"] == classifier.info["path"]  # the cached network
     assert result["extractor"]["cache"] == "loaded"
-    assert result["num_samples"] == result["num_real"] == 197
+    assert result["num_samples"] == 1000 and result["num_real"] == 197  # at least 1000
     with open(out / "metrics.json", encoding="utf-8") as handle:
         assert json.load(handle) == result
     scores, real, noise = (result["scores"], result["reference"]["real"],
@@ -114,8 +115,36 @@ def test_lsgan_evaluate_command(digits_model, extractor_cache, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "evaluate", f"--model={digits_model}",
          "--data=digits", f"--out={out}", "--num_samples=50", "--noreference"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "extractor     classifier (loaded" in done.stdout
     assert "classifier_score" in done.stdout and str(out / "metrics.json") in done.stdout
     assert json.loads((out / "metrics.json").read_text())["num_samples"] == 50
+
+
+def write_prepared(root, count):
+    """A prepared directory in the data contract with ``count`` 8 x 8 train records."""
+    import tensorflow as tf
+
+    from lsgan_tf import example_schema
+
+    os.makedirs(example_schema.split_dir(str(root), "train"), exist_ok=True)
+    path = os.path.join(example_schema.split_dir(str(root), "train"), "part-0.tfrecord.gz")
+    rng = np.random.default_rng(count)
+    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+        for i in range(count):
+            image = rng.integers(0, 256, (8, 8, 1), dtype=np.uint8)
+            writer.write(example_schema.make_example(image, i % 2, f"r{i}").SerializeToString())
+    example_schema.write_labels(str(root), ["even", "odd"])
+
+
+def test_training_data_of_a_prepared_folder(tmp_path):
+    write_prepared(tmp_path / "a", 6)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    write_prepared(tmp_path / "c", 7)
+    a, b, c = (training_data(str(tmp_path / name), 5) for name in "abc")
+    assert a.fingerprint == b.fingerprint  # a copy: same names and sizes, nothing read
+    assert a.fingerprint != c.fingerprint
+    assert training_data(str(tmp_path / "a"), 6).fingerprint != a.fingerprint
+    images, labels = a.load()
+    assert images.shape == (5, 8, 8, 1) and list(labels) == [0, 1, 0, 1, 0]

@@ -148,3 +148,12 @@ def test_inception_from_saved_model(tmp_path):
     extractor = get_extractor("inception", path=str(tmp_path), batch_size=2)
     np.testing.assert_allclose(extractor.features(grey), 0.2, rtol=1e-5)
     np.testing.assert_allclose(extractor.features(colour), [[0.0, 0.0, 1.0]], atol=1e-5)
+
+
+def test_inception_from_a_whole_keras_model_file(tmp_path):
+    """A .keras model is called on inputs in [-1, 1], like Keras's InceptionV3."""
+    model = keras.Sequential([keras.Input((299, 299, 3)), keras.layers.GlobalMaxPooling2D()])
+    model.save(str(tmp_path / "pool.keras"))
+    grey = np.full((2, 10, 10, 1), 51, np.uint8)  # 0.2 in [0, 1] -> -0.6 in [-1, 1]
+    extractor = get_extractor("inception", path=str(tmp_path / "pool.keras"))
+    np.testing.assert_allclose(extractor.features(grey), -0.6, rtol=1e-5)

@@ -46,8 +46,8 @@ def test_mmd2_unbiased_matches_explicit_feature_map():
 
 
 def test_kid_estimates_the_population_mmd2_of_two_gaussians():
-    # X ~ N(0, 1), Y ~ N(mu, 1): MMD^2 = ||E phi(X) - E phi(Y)||^2
-    #   = 3 mu^2 + 3 mu^4 + (mu^3 + 3 mu)^2 (moments E Y = mu, E Y^2 = 1 + mu^2, E Y^3 = mu^3 + 3 mu)
+    # X ~ N(0, 1), Y ~ N(mu, 1): MMD^2 = ||E phi(X) - E phi(Y)||^2 = 3 mu^2 + 3 mu^4
+    # + (mu^3 + 3 mu)^2, from E Y = mu, E Y^2 = 1 + mu^2, E Y^3 = mu^3 + 3 mu (and E X^k)
     mu = 0.5
     exact = 3 * mu ** 2 + 3 * mu ** 4 + (mu ** 3 + 3 * mu) ** 2
     rng = np.random.default_rng(3)

@@ -19,8 +19,9 @@ The model (one Bazel target per Python module, so dependencies mean something):
 * ``tests/`` is one Bazel package: every ``tests/**/test_*.py`` is a ``py_pytest`` target,
   other modules there (conftest.py, helpers) are ``py_module`` targets; a test depends on the
   conftest.py files pytest loads for it. A test also depends on the first-party modules that
-  the code it imports names in strings (``"lsgan_tf.models"`` in a registry, subcommand
-  modules in ``pipeline/cli.py``): they are imported at run time by ``importlib``.
+  the code it runs names in strings (``"lsgan_tf.models"`` in a registry, subcommand
+  modules in ``pipeline/cli.py``, ``"components.trainer.module.run_fn"`` given to TFX, a
+  ``python -m pipeline.cli`` subprocess): they are imported at run time by name.
 * Size and tags of a test come from a comment in the test file, e.g.
   ``# bazel: size=large, tags=slow`` (keys: size, timeout, tags; tags separated by spaces),
   else from ``TEST_TABLE`` below; without either a file that uses ``pytest.mark.slow`` is
@@ -216,6 +217,10 @@ class Module:
         return f":{self.target}" if package_dir == self.package_dir else self.label
 
 
+def _is_package(relpath: str) -> bool:
+    return os.path.isfile(os.path.join(ROOT, relpath, "__init__.py"))
+
+
 def _walk_py(top: str) -> Iterable[str]:
     for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
@@ -226,16 +231,29 @@ def _walk_py(top: str) -> Iterable[str]:
 
 class Repo:
     def __init__(self):
-        self.top_packages = sorted(
+        candidates = sorted(
             name for name in os.listdir(ROOT)
             if name not in SKIP_DIRS and not name.startswith(".") and name != TESTS
-            and os.path.isfile(os.path.join(ROOT, name, "__init__.py")))
+            and not name.startswith("bazel-")  # Bazel's convenience symlinks
+            and os.path.isdir(os.path.join(ROOT, name))
+            and not os.path.islink(os.path.join(ROOT, name)))
+        # Top-level packages, and namespace roots: directories without __init__.py whose
+        # sub-directories are packages (tools/render_gnt -> `import tools.render_gnt`).
+        self.top_packages = [n for n in candidates if _is_package(n)]
+        self.namespace_roots = [
+            n for n in candidates if not _is_package(n)
+            and any(_is_package(f"{n}/{d}") for d in os.listdir(os.path.join(ROOT, n)))]
         self.has_tests = os.path.isdir(os.path.join(ROOT, TESTS))
-        self.first_party = self.top_packages + ([TESTS] if self.has_tests else [])
+        self.first_party = sorted(self.top_packages + self.namespace_roots) + (
+            [TESTS] if self.has_tests else [])
         self.modules: Dict[str, Module] = {}       # relpath -> Module
         self.by_name: Dict[str, Module] = {}       # dotted module name -> Module
         self.packages: Dict[str, List[Module]] = {}  # Bazel package dir -> modules
-        for top in self.top_packages:
+        tops = list(self.top_packages)
+        for root in self.namespace_roots:
+            tops += sorted(f"{root}/{d}" for d in os.listdir(os.path.join(ROOT, root))
+                           if _is_package(f"{root}/{d}"))
+        for top in tops:
             for relpath in _walk_py(top):
                 self._add(relpath, os.path.dirname(relpath))
         if self.has_tests:
@@ -404,6 +422,19 @@ class Repo:
             for member in members:
                 member.target = members[0].own_name
 
+    def named_module(self, text: str) -> Optional[Module]:
+        """The first-party module a string names: ``"pkg.mod"``, or ``"pkg.mod.function"``
+        (TFX's ``run_fn="components.trainer.module.run_fn"``, entry points ...)."""
+        parts = text.split(".")
+        if parts[0] not in self.first_party or parts[0] == TESTS:
+            return None
+        while len(parts) >= 2:
+            module = self.by_name.get(".".join(parts))
+            if module is not None:
+                return module
+            parts = parts[:-1]
+        return None
+
     def dep_modules(self, module: Module) -> List[Module]:
         """Dependencies after cycle handling (plus, for tests, modules named in strings)."""
         deps = [self.modules[r] for r in self._graph[module.relpath]]
@@ -413,7 +444,7 @@ class Repo:
                 extra = []
                 for relpath in sorted(reach):
                     for text in sorted(self.modules[relpath].strings):
-                        target = self.by_name.get(text)
+                        target = self.named_module(text)
                         if (target is not None and target.package_dir != TESTS
                                 and target.relpath not in reach and target is not module):
                             extra.append(target)

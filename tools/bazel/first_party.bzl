@@ -6,5 +6,6 @@ FIRST_PARTY = [
     "data_prep",
     "lsgan_tf",
     "pipeline",
+    "tools",
     "tests",
 ]

@@ -3,12 +3,26 @@
 Bazel passes the test files (runfiles-relative paths) as arguments; the working directory is
 the workspace's runfiles root, where ``pyproject.toml`` (pytest's settings) is a data file.
 Writes the JUnit XML Bazel asks for, keeps pytest's temporary files in the test's
-``TEST_TMPDIR`` and maps ``--test_filter`` to ``pytest -k``.
+``TEST_TMPDIR``, maps ``--test_filter`` to ``pytest -k``, and passes a file that skips itself
+as a whole (pytest's exit status 5, "no tests collected"); a file without tests fails.
 """
 import os
 import sys
 
 import pytest
+
+
+class _Skips:
+    """Counts skipped tests and modules (a module skipped as a whole collects no test)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def pytest_collectreport(self, report):
+        self.count += bool(report.skipped)
+
+    def pytest_runtest_logreport(self, report):
+        self.count += bool(report.skipped and report.when == "setup")
 
 
 def main() -> int:
@@ -22,9 +36,10 @@ def main() -> int:
     only = os.environ.get("TESTBRIDGE_TEST_ONLY")
     if only:
         args += ["-k", only]
-    code = pytest.main(args + sys.argv[1:])
-    if only and code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        return 0  # --test_filter matched nothing in this file
+    skips = _Skips()
+    code = pytest.main(args + sys.argv[1:], plugins=[skips])
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED and (only or skips.count):
+        return 0  # --test_filter matched nothing here, or the whole file skipped itself
     return int(code)
 
 
