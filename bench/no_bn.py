@@ -118,9 +118,9 @@ def run_one(setting: str, loss: str, args) -> Dict:
             continue
         config = dataclasses.replace(base, train=dataclasses.replace(base.train, steps=stop))
         t0 = time.time()
+        os.makedirs(run_dir, exist_ok=True)
         try:
-            with open(os.path.join(run_dir + ".log"), "a") if os.path.isdir(run_dir) else \
-                    open(os.devnull, "w") as log:
+            with open(run_dir + ".log", "a") as log:  # the training loop's progress lines
                 result = train(config, run_dir, stream=log)
         except TrainingDiverged as error:
             status = f"diverged: {error}".split(". Last good")[0]

@@ -11,7 +11,8 @@
    (``data_prep.images``), ``make_example``, ``split_of``, two gzipped TFRecord writers.
 Both run as fresh processes and are timed from start to exit (interpreter, imports and, for
 Beam, worker start-up included); the loop's own time without imports is printed too.
-Prints records/s of both and the ratio.
+Prints records/s of both and the ratio, then the same ``lsgan prep`` with ``--max_records=1``
+to show its fixed start-up cost and the throughput after it.
 """
 from __future__ import annotations
 
@@ -109,16 +110,16 @@ def main() -> None:
         generate(lmdb_path, args.num_images)
 
     pipeline_out = os.path.join(work, "pipeline")
-    seconds_pipeline, _ = timed(
-        [sys.executable, "-m", "pipeline.cli", "prep", "--source=lsun", f"--input={lmdb_path}",
-         f"--output={pipeline_out}", f"--image_size={args.image_size}", "--overwrite", "--",
-         *beam_args])
+    prep = [sys.executable, "-m", "pipeline.cli", "prep", "--source=lsun", f"--input={lmdb_path}",
+            f"--output={pipeline_out}", f"--image_size={args.image_size}", "--overwrite"]
+    seconds_pipeline, _ = timed(prep + ["--", *beam_args])
     with open(os.path.join(pipeline_out, "stats.json"), encoding="utf-8") as handle:
         stats = json.load(handle)
     seconds_loop, stdout = timed(
         [sys.executable, "-m", "bench.prep_throughput", f"--image_size={args.image_size}",
          "--loop", lmdb_path, os.path.join(work, "loop")])
     loop = json.loads(stdout.strip().splitlines()[-1])
+    seconds_startup, _ = timed(prep + ["--max_records=1", "--", *beam_args])
 
     records = sum(stats["written"].values())
     if stats["written"] != loop["written"]:
@@ -132,6 +133,9 @@ def main() -> None:
     print(f"single process     {seconds_loop:7.1f} s  {rate_loop:8.1f} records/s  "
           f"(loop alone {loop['seconds']:.1f} s = {records / loop['seconds']:.1f} records/s)")
     print(f"ratio              {rate_pipeline / rate_loop:.2f}x (Beam / single process)")
+    steady = (records - 1) / max(seconds_pipeline - seconds_startup, 1e-9)
+    print(f"Beam start-up      {seconds_startup:7.1f} s  (lsgan prep --max_records=1); after it "
+          f"{steady:.1f} records/s = {steady * loop['seconds'] / records:.2f}x the loop alone")
 
 
 if __name__ == "__main__":

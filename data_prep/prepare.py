@@ -7,11 +7,11 @@ Steps (labelled as in the Beam UI):
   Read             ``Source.read`` per shard, in ``setup``-opened resources -> Record
   DecodeAndResize  ``Source.decode`` per record -> Decoded
   Vocabulary       (sources with discovered labels) every ClassKey seen, sorted: a side input
-  ToExampleBySplit ``make_example`` and ``split_of(id, eval_fraction)`` -> one output per split
+  ToExampleBySplit ``serialize_example`` and ``split_of(id, eval_fraction)`` -> one output per split
 Bad input leaves ``Read`` or ``DecodeAndResize`` on their ``rejects`` output instead.
 
 ``outputs`` is a dict of PCollections:
-  ``train``, ``eval``   tf.train.Example          (example_schema.TRAIN / EVAL)
+  ``train``, ``eval``   serialized tf.train.Example bytes (example_schema.TRAIN / EVAL)
   ``rejects``           records.Reject            (the dead letters of both steps)
   ``skipped``           records.Skipped           (left out by an option, e.g. --charset)
   ``labels``            one list of class names   (label id -> name; [] when unlabeled)
@@ -100,7 +100,8 @@ class _DecodeFn(beam.DoFn):
 
 
 class _ToExampleBySplitFn(beam.DoFn):
-    """``Decoded`` -> tf.train.Example on the output of its split (``split_of(id)``)."""
+    """``Decoded`` -> serialized tf.train.Example on the output of its split (``split_of(id)``);
+    written without TensorFlow, so workers do not pay its import."""
 
     def __init__(self, eval_fraction: float):
         self._eval_fraction = eval_fraction
@@ -114,7 +115,7 @@ class _ToExampleBySplitFn(beam.DoFn):
         self._written.inc()
         self._per_split[split].inc()
         yield pvalue.TaggedOutput(
-            split, example_schema.make_example(decoded.image, label, decoded.id))
+            split, example_schema.serialize_example(decoded.image, label, decoded.id))
 
 
 @beam.ptransform_fn

@@ -104,7 +104,6 @@ def WritePrepared(prepared: Mapping[str, beam.PCollection], output_dir: str,
     for split in example_schema.SPLITS:
         title = split.title()
         shards = (prepared[split]
-                  | f"Serialize{title}" >> beam.Map(lambda example: example.SerializeToString())
                   | f"Write{title}" >> beam.io.WriteToTFRecord(
                       os.path.join(example_schema.split_dir(output_dir, split), SHARD_PREFIX),
                       file_name_suffix=example_schema.TFRECORD_SUFFIX,

@@ -49,26 +49,56 @@ def encode_png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _varint(value: int) -> bytes:
+    """Protocol-buffer base-128 varint (negative int64 as its 64-bit two's complement)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _bytes_feature(value: bytes) -> bytes:
+    return _field(1, _field(1, value))                  # Feature.bytes_list{value: [v]}
+
+
+def _int64_feature(value: int) -> bytes:
+    return _field(3, _field(1, _varint(int(value))))    # Feature.int64_list{value: [v]} (packed)
+
+
+def serialize_example(image: np.ndarray, label: int, record_id: str) -> bytes:
+    """The serialized ``tf.train.Example`` of one uint8 H x W x C image, written with the
+    protocol-buffer wire format directly, so that Beam workers need not import TensorFlow.
+
+    Example{features: Features{feature: map<string, Feature>}}; the map's entries are in key
+    order, as TensorFlow's own serializer writes them.
+    """
+    height, width, channels = np.asarray(image).shape
+    features = {
+        "channels": _int64_feature(channels),
+        "height": _int64_feature(height),
+        "id": _bytes_feature(record_id.encode("utf-8")),
+        "image": _bytes_feature(encode_png(image)),
+        "label": _int64_feature(label),
+        "width": _int64_feature(width),
+    }
+    entries = b"".join(_field(1, _field(1, key.encode()) + _field(2, value))
+                       for key, value in sorted(features.items()))
+    return _field(1, entries)
+
+
 def make_example(image: np.ndarray, label: int, record_id: str):
     """A ``tf.train.Example`` in the data contract for one uint8 H x W x C image."""
-    import tensorflow as tf  # imported here so that pure-numpy users stay light
+    import tensorflow as tf  # imported here so that Beam workers stay light
 
-    height, width, channels = np.asarray(image).shape
-
-    def ints(value):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
-
-    def raw(value: bytes):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-    return tf.train.Example(features=tf.train.Features(feature={
-        "image": raw(encode_png(image)),
-        "label": ints(label),
-        "height": ints(height),
-        "width": ints(width),
-        "channels": ints(channels),
-        "id": raw(record_id.encode("utf-8")),
-    }))
+    return tf.train.Example.FromString(serialize_example(image, label, record_id))
 
 
 def feature_spec() -> Dict[str, object]:

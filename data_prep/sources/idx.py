@@ -37,12 +37,12 @@ CORRUPT_FILE = "corrupt_file"
 def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
     """The (decompressed) content of an IDX file, or its first ``limit`` bytes; a truncated
     ``.gz`` gives what it holds. Raises ``zlib.error`` for a corrupt ``.gz``."""
+    gzipped = path.endswith(".gz")
     with open(path, "rb") as handle:
-        raw = handle.read()
-    if path.endswith(".gz"):
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        return inflater.decompress(raw, limit or 0)
-    return raw[:limit] if limit else raw
+        raw = handle.read(-1 if limit is None else (1 << 16 if gzipped else limit))
+    if gzipped:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, limit or 0)
+    return raw
 
 
 def parse_header(data: bytes, path: str) -> Tuple[int, Tuple[int, ...], int]:
