@@ -133,9 +133,15 @@ def main() -> None:
     print(f"single process     {seconds_loop:7.1f} s  {rate_loop:8.1f} records/s  "
           f"(loop alone {loop['seconds']:.1f} s = {records / loop['seconds']:.1f} records/s)")
     print(f"ratio              {rate_pipeline / rate_loop:.2f}x (Beam / single process)")
-    steady = (records - 1) / max(seconds_pipeline - seconds_startup, 1e-9)
-    print(f"Beam start-up      {seconds_startup:7.1f} s  (lsgan prep --max_records=1); after it "
-          f"{steady:.1f} records/s = {steady * loop['seconds'] / records:.2f}x the loop alone")
+    work = seconds_pipeline - seconds_startup
+    print(f"Beam start-up      {seconds_startup:7.1f} s  (lsgan prep --max_records=1)")
+    if work > 0.25 * seconds_pipeline:
+        steady = (records - 1) / work
+        print(f"after start-up     {steady:8.1f} records/s = "
+              f"{steady * loop['seconds'] / records:.2f}x the loop alone")
+    else:
+        print("after start-up     not measurable: start-up is most of the run "
+              "(raise --num_images)")
 
 
 if __name__ == "__main__":
