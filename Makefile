@@ -31,3 +31,4 @@ test: setup
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
+include bazel.mk

@@ -12,9 +12,9 @@ boundary, across the real data and far beyond it on the real side. For each prob
 generator's loss gradient with respect to the sample, || dL_G / dx ||, is what back-propagation
 hands to G (dL_G/dtheta = dL_G/dx . dx/dtheta), so a zero here starves G whatever G is.
 
-  * regular GAN, non-saturating  L_G = -log sigmoid(D(x)):   |dL/dD| = sigmoid(-D(x)) -> 0 as D grows
-  * regular GAN, minimax         L_G = log(1 - sigmoid(D(x))): |dL/dD| = sigmoid(D(x))
-  * least squares                L_G = 1/2 (D(x) - c)^2:       |dL/dD| = |D(x) - c|, grows with distance
+  * GAN, non-saturating  L_G = -log sigmoid(D(x)):   |dL/dD| = sigmoid(-D(x)) -> 0 as D grows
+  * GAN, minimax         L_G = log(1 - sigmoid(D(x))): |dL/dD| = sigmoid(D(x))
+  * least squares        L_G = 1/2 (D(x) - c)^2:       |dL/dD| = |D(x) - c|, grows with distance
 
 (The losses are the library's, ``lsgan_tf.losses``; the per-sample gradient is taken of
 N x the batch mean.)
@@ -120,6 +120,9 @@ def main(argv=None) -> Dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    import lsgan_tf.losses  # noqa: F401  (registers the losses)
+    from lsgan_tf.registry import LOSSES
+
     lim_x, lim_y = (-5.0, 9.0), (-4.0, 4.0)
     gx, gy = np.meshgrid(np.linspace(*lim_x, 141), np.linspace(*lim_y, 81))
     grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
@@ -144,8 +147,7 @@ def main(argv=None) -> Dict:
         disc, _, final_d_loss = train_discriminator(d_loss_name, args)
         _, norm, grad = per_sample_gradient(disc, g_name, grid)
         d_axis, norm_axis, _ = per_sample_gradient(disc, g_name, axis)
-        labels = __import__("lsgan_tf.losses", fromlist=["x"]).LOSSES.get(d_loss_name)(None)
-        a_b = getattr(labels, "labels", None)
+        a_b = getattr(LOSSES.get(d_loss_name)(None), "labels", None)  # (a, b, c) or None
         boundary = 0.0 if a_b is None else 0.5 * (a_b[0] + a_b[1])
         d_grid = disc(grid).numpy()[:, 0]
         image = ax.imshow(np.log10(norm.reshape(gx.shape) + 1e-12), origin="lower",

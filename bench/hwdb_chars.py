@@ -50,7 +50,7 @@ def real_per_class(images: np.ndarray, labels: np.ndarray, classes, per_class: i
     return np.stack(rows)
 
 
-def grid_figure(real: np.ndarray, fake: np.ndarray, names, path: str) -> str:
+def grid_figure(real: np.ndarray, fake: np.ndarray, path: str) -> str:
     """Rows: classes; left block real, right block generated (uint8 [rows, k, H, W, 1])."""
     from PIL import Image, ImageDraw
 
@@ -91,10 +91,11 @@ def main(argv=None):
     fake = client.sample(len(wanted), args.seed, wanted)
     # The generator makes dark-on-white like the data (sigmoid output in [0, 1] -> uint8).
     fake = fake.reshape(len(classes), args.per_class, *fake.shape[1:])
-    figure = grid_figure(real, fake, [names[c] for c in classes], args.figure)
+    figure = grid_figure(real, fake, args.figure)
     print(f"[hwdb_chars] grid {figure}: classes " + "".join(names[c] for c in classes))
     result = {"run": args.run, "data": args.data, "num_classes": client.num_classes,
-              "train_records": int(len(images)), "classes_shown": "".join(names[c] for c in classes)}
+              "train_records": int(len(images)),
+              "classes_shown": "".join(names[c] for c in classes)}
     config_path = os.path.join(args.run, "config.json")
     if os.path.exists(config_path):
         with open(config_path) as handle:

@@ -11,7 +11,7 @@ draws (``lsgan_tf.data.mog8_batch`` and ``sample_noise`` with the same stateless
 At step 0 and every snapshot, ``--num_samples`` points from fixed noise are scored with
 ``lsgan_tf.metrics.mog.mode_metrics`` (modes covered, high-quality share, KL to uniform).
 
-Outputs (``--out``, default runs/bench/mog):
+Outputs (``--out``, default runs/experiments/mog):
   ``<loss>/seed_<k>/``       checkpoints, ``snapshots.json`` (so far) and samples ``step_N.npy``;
   ``<loss>/seed_<k>.json``   the finished run: setting and the metrics at every snapshot;
   ``summary.json``           mean / std / min / max over seeds per loss and snapshot.
@@ -60,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=35000)
     parser.add_argument("--snapshot_every", type=int, default=5000)
     parser.add_argument("--num_samples", type=int, default=2500, help="points scored per snapshot")
-    parser.add_argument("--out", default="runs/bench/mog")
+    parser.add_argument("--out", default="runs/experiments/mog")
     parser.add_argument("--figure_dir", default="docs/figures")
     parser.add_argument("--figure_prefix", default="mog")
     parser.add_argument("--threads", type=int, default=1,
@@ -71,15 +71,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--jit", type=int, default=1,
                         help="1: compile the training chunk with XLA (faster on CPU)")
     parser.add_argument("--quick", action="store_true",
-                        help="2,000 steps, snapshots every 500, 2 seeds, out runs/bench/mog_quick, "
-                             "figures prefixed mog_quick")
+                        help="2,000 steps, snapshots every 500, 2 seeds, out "
+                             "runs/experiments/mog_quick, figures prefixed mog_quick")
     parser.add_argument("--report_only", action="store_true",
                         help="only rebuild summary and figures from the JSON files")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.snapshot_every, args.seeds = 2000, 500, 2
-        if args.out == "runs/bench/mog":
-            args.out = "runs/bench/mog_quick"
+        if args.out == "runs/experiments/mog":
+            args.out = "runs/experiments/mog_quick"
         if args.figure_prefix == "mog":
             args.figure_prefix = "mog_quick"
     if args.steps % args.snapshot_every:
@@ -113,7 +113,8 @@ def reinitialise_orthogonal(models, seed: int, gain: float = ORTHOGONAL_GAIN) ->
     for offset, model in enumerate((models.generator, models.discriminator)):
         for index, layer in enumerate(model.layers):
             if isinstance(layer, keras.layers.Dense):
-                init = keras.initializers.Orthogonal(gain=gain, seed=1000 * seed + 100 * offset + index)
+                init = keras.initializers.Orthogonal(
+                    gain=gain, seed=1000 * seed + 100 * offset + index)
                 layer.kernel.assign(init(tuple(layer.kernel.shape)))
                 if layer.bias is not None:
                     layer.bias.assign(keras.ops.zeros_like(layer.bias))
@@ -153,15 +154,20 @@ def train_one(loss: str, seed: int, args, log=sys.stdout) -> Dict:
         real, label = data_lib.mog8_batch(batch_size, tf.stack([seed64, 2 ** 40 + step]))
         shape = [batch_size, noise.dim]
         return {"real": real, "label": label,
-                "z_d": data_lib.sample_noise(shape, noise.distribution, tf.stack([seed64, 2 * step])),
+                "z_d": data_lib.sample_noise(shape, noise.distribution,
+                                             tf.stack([seed64, 2 * step])),
                 "z_g": data_lib.sample_noise(shape, noise.distribution,
                                              tf.stack([seed64, 2 * step + 1]))}
 
-    @tf.function(jit_compile=args.jit)
+    # An explicit tf.while_loop (no AutoGraph, which re-reads this file's source when tracing).
+    @tf.function(jit_compile=bool(args.jit), autograph=False)
     def run_steps(count):
-        metrics = {k: tf.constant(0.0) for k in ("d_loss", "g_loss", "d_real", "d_fake")}
-        for _ in tf.range(count):
-            metrics = step_fn(batch_for(trainer.step))
+        def body(i, metrics):
+            del metrics
+            return i + 1, step_fn(batch_for(trainer.step))
+
+        init = {k: tf.constant(0.0) for k in ("d_loss", "g_loss", "d_real", "d_fake")}
+        _, metrics = tf.while_loop(lambda i, _: i < count, body, (tf.constant(0), init))
         return metrics
 
     def snapshot(step: int, metrics: Dict[str, float], seconds: float) -> None:
@@ -189,7 +195,8 @@ def train_one(loss: str, seed: int, args, log=sys.stdout) -> Dict:
         step = int(trainer.step.numpy())
         trainer.manager.save(checkpoint_number=step)
         snapshot(step, metrics, seconds)
-    result = {"loss": loss, "loss_name": LOSS_NAMES.get(loss, loss), "seed": seed, "init": args.init,
+    result = {"loss": loss, "loss_name": LOSS_NAMES.get(loss, loss), "seed": seed,
+              "init": args.init,
               "steps": args.steps, "num_samples": args.num_samples,
               "config": to_dict(config), "snapshots": snapshots, "complete": True}
     _write_json(os.path.join(args.out, loss, f"seed_{seed}.json"), result)
