@@ -58,11 +58,15 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--eval_every", type=int, default=500)
     parser.add_argument("--width", type=int, default=32, help="model.g_width and d_width")
+    parser.add_argument("--image_size", type=int, default=32, help="32, 64 or 128")
+    parser.add_argument("--channels", type=int, default=1,
+                        help="1 for the digits; 3 for e.g. LSUN prepared at --image_size")
     parser.add_argument("--num_samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--data", default="runs/experiments/digits32",
-                        help="prepared digits at 32 px (made with lsgan prep when missing)")
+                        help="a prepared folder at --image_size; when missing, the digits are "
+                             "prepared there with lsgan prep")
     parser.add_argument("--out", default="runs/experiments/no_bn")
     parser.add_argument("--figure_dir", default="docs/figures")
     parser.add_argument("--figure_prefix", default="no_bn")
@@ -73,12 +77,12 @@ def parse_args(argv=None):
     return args
 
 
-def ensure_data(path: str) -> str:
-    """Prepares the digits at 32 x 32 with ``lsgan prep`` when ``path`` holds no data yet."""
+def ensure_data(path: str, image_size: int = 32) -> str:
+    """Prepares the digits at ``image_size`` with ``lsgan prep`` when ``path`` holds no data."""
     if os.path.isdir(os.path.join(path, "Split-train")):
         return path
     command = [sys.executable, "-m", "pipeline.cli", "prep", "--source=digits",
-               "--image_size=32", f"--output={path}", "--",
+               f"--image_size={image_size}", f"--output={path}", "--",
                "--direct_running_mode=in_memory", "--direct_num_workers=1"]
     print("[no_bn] preparing the data: " + " ".join(command), flush=True)
     subprocess.run(command, check=True)
@@ -90,7 +94,8 @@ def run_config(setting: str, loss: str, args):
     from lsgan_tf.presets import get_preset
 
     return apply_overrides(get_preset("dcgan"), [
-        "model.image_size=32", "model.channels=1", f"model.g_width={args.width}",
+        f"model.image_size={args.image_size}", f"model.channels={args.channels}",
+        f"model.g_width={args.width}",
         f"model.d_width={args.width}", "data.source=tfrecord", f"data.path={args.data}",
         f"loss.type={loss}", f"train.seed={args.seed}",
         f"train.checkpoint_every={args.eval_every}", f"train.sample_every={args.eval_every}",
@@ -216,7 +221,7 @@ def main(argv=None) -> Dict:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     settings = [s.strip() for s in args.settings.split(",") if s.strip()]
-    ensure_data(args.data)
+    ensure_data(args.data, args.image_size)
     results = []
     for setting in settings:
         for loss in SETTINGS[setting]["losses"]:
