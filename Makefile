@@ -32,3 +32,4 @@ test: setup
 clean:
 	rm -rf $(VENV) runs build *.egg-info
 include bazel.mk
+include experiments.mk
