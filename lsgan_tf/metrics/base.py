@@ -13,6 +13,8 @@ where the cache dir is, in order: the ``cache_dir`` argument (``--cache_dir``),
 """
 from __future__ import annotations
 
+import abc
+
 import dataclasses
 import hashlib
 import json
@@ -78,7 +80,7 @@ class TrainingData:
                             description)
 
 
-class FeatureExtractor:
+class FeatureExtractor(abc.ABC):
     """Maps data to features [N, F] (and class probabilities [N, C] for classifiers).
 
     Subclasses implement ``embed``; ``num_classes`` is 0 when there are no class probabilities.
@@ -92,9 +94,9 @@ class FeatureExtractor:
         self.info = dict(info or {})
         self.info.setdefault("name", self.name)
 
+    @abc.abstractmethod
     def embed(self, data: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """(features [N, F] float64, class probabilities [N, C] or None)."""
-        raise NotImplementedError
 
     def features(self, data: np.ndarray) -> np.ndarray:
         return self.embed(data)[0]

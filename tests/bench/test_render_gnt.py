@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-render = pytest.importorskip("tools.render_gnt.render")
+from tools.render_gnt import render
 
 
 def _faces_or_skip():
