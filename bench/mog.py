@@ -39,6 +39,8 @@ from typing import Dict, List
 
 import numpy as np
 
+from lsgan_tf.models.mlp import INIT_GAIN
+
 LOSSES = ("ls", "pearson", "ns")
 LOSS_NAMES = {"ls": "LSGAN (0,1,1)", "pearson": "LSGAN (-1,1,0)", "ns": "GAN (non-saturating)",
               "minimax": "GAN (minimax)"}
@@ -49,7 +51,6 @@ LOOSE_STD = 10.0
 LOOSE = "_10std"
 ALL_METRICS = METRICS + tuple(m + LOOSE for m in METRICS)
 SAMPLE_NOISE_SALT = 777
-ORTHOGONAL_GAIN = 1.4
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -66,8 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1,
                         help="TensorFlow intra-op threads (the networks are tiny)")
     parser.add_argument("--init", choices=("orthogonal", "preset"), default="orthogonal",
-                        help="orthogonal (gain 1.4, the authors' MoG code) or the preset's "
-                             "N(0, 0.02)")
+                        help="orthogonal (gain 1.4, the authors' MoG code, drawn from the run's "
+                             "seed) or the model's own initializer draw (also orthogonal 1.4)")
     parser.add_argument("--jit", type=int, default=1,
                         help="1: compile the training chunk with XLA (faster on CPU)")
     parser.add_argument("--quick", action="store_true",
@@ -103,11 +104,11 @@ def _write_json(path: str, payload) -> None:
     os.replace(tmp, path)
 
 
-def reinitialise_orthogonal(models, seed: int, gain: float = ORTHOGONAL_GAIN) -> None:
+def reinitialise_orthogonal(models, seed: int, gain: float = INIT_GAIN) -> None:
     """Kernels of every dense layer of G and D <- orthogonal(gain), biases <- 0: the
-    initialisation of the authors' MoG code (the library's preset uses N(0, 0.02), with which
-    these tanh MLPs start almost linear and D cannot see the modes for tens of thousands of
-    steps)."""
+    initialisation of the authors' MoG code, drawn from the run's seed (the library's MoG
+    model starts the same way since; with the N(0, 0.02) of the conv models these tanh MLPs
+    start almost linear and D cannot see the modes for tens of thousands of steps)."""
     import keras
 
     for offset, model in enumerate((models.generator, models.discriminator)):

@@ -2,9 +2,9 @@
 
 G: z (256-d N(0, I)) -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 2 (linear).
 D: point -> dense ``hidden`` tanh -> dense ``hidden`` tanh -> dense 1 (linear).
-Weights start Glorot-uniform (Keras' default, as in the MLPs of the GAN stability literature):
-N(0, 0.02), right for the convolutional models, leaves these MLPs mapping all of z to almost
-one point, and G then needs tens of thousands of steps to spread out.
+Kernels start orthogonal with gain 1.4, biases at 0, as in the authors' MoG script: N(0, 0.02),
+right for the convolutional models, leaves these tanh MLPs almost linear and mapping all of z
+to nearly one point, and D then cannot see the modes for tens of thousands of steps.
 """
 from __future__ import annotations
 
@@ -15,11 +15,19 @@ from lsgan_tf.models.common import GanModels, MODELS
 POINT_DIM = 2
 
 
+INIT_GAIN = 1.4
+
+
+def _dense(units: int, name: str, activation=None) -> keras.layers.Layer:
+    return keras.layers.Dense(units, activation=activation, name=name,
+                              kernel_initializer=keras.initializers.Orthogonal(gain=INIT_GAIN))
+
+
 def _mlp(inputs, hidden: int, out: int, prefix: str):
     x = inputs
     for i in range(2):
-        x = keras.layers.Dense(hidden, activation="tanh", name=f"{prefix}_dense{i + 1}")(x)
-    return keras.layers.Dense(out, name=f"{prefix}_out")(x)
+        x = _dense(hidden, f"{prefix}_dense{i + 1}", "tanh")(x)
+    return _dense(out, f"{prefix}_out")(x)
 
 
 @MODELS.register("mog_mlp")
