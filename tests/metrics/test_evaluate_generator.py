@@ -99,7 +99,9 @@ def test_mog8_model(mog_model, tmp_path):
     assert real["modes_covered"] == 8 and real["high_quality_share"] > 0.97
     assert real["mode_kl"] < 0.02 and real["precision"] > 0.9
     assert result["scores"]["num_modes"] == 8
-    assert result["scores"]["fd"] > 100 * real["fd"]
+    # an untrained generator spreads its points over the plane, not on the eight modes
+    assert result["scores"]["fd"] > 5 * real["fd"]
+    assert result["scores"]["high_quality_share"] < 0.5 * real["high_quality_share"]
     assert Image.open(tmp_path / "samples.png").size == (480, 480)
 
 
