@@ -48,30 +48,33 @@ class GeneratorModule(tf.Module):
         self._zdim = config.model.noise.dim
         self._classes = config.model.num_classes
 
-    def _check_z(self, z):
-        tf.debugging.assert_equal(
+    def _checks(self, z, label):
+        """Assertions on the inputs, as ops that the generator's inputs then depend on (a
+        tf.function orders them only by data or control dependencies)."""
+        checks = [tf.debugging.assert_equal(
             tf.shape(z)[1], self._zdim,
-            message=f"z must be float32 [n, {self._zdim}] (the model's noise size)")
-
-    def _check_labels(self, label, n):
-        tf.debugging.assert_equal(tf.size(label, out_type=tf.int32), n,
-                                  message="label must be int64 [n], one class id per z row")
-        tf.debugging.assert_greater_equal(label, tf.constant(0, tf.int64),
-                                          message=f"label must be in [0, {self._classes})")
-        tf.debugging.assert_less(label, tf.constant(self._classes, tf.int64),
-                                 message=f"label must be in [0, {self._classes})")
+            message=f"z must be float32 [n, {self._zdim}] (the model's noise size)")]
+        if self._classes:
+            checks += [
+                tf.debugging.assert_equal(tf.size(label, out_type=tf.int32), tf.shape(z)[0],
+                                          message="label must be int64 [n], one class id per z row"),
+                tf.debugging.assert_greater_equal(label, tf.constant(0, tf.int64),
+                                                  message=f"label must be in [0, {self._classes})"),
+                tf.debugging.assert_less(label, tf.constant(self._classes, tf.int64),
+                                         message=f"label must be in [0, {self._classes})")]
+        return checks
 
     def run(self, z, label=None):
-        self._check_z(z)
-        if self._classes:
-            self._check_labels(label, tf.shape(z)[0])
-            samples = self.generator([z, label], training=False)
-        else:
-            samples = self.generator(z, training=False)
+        with tf.control_dependencies(self._checks(z, label)):
+            z = tf.identity(z)
+            if self._classes:
+                label = tf.identity(label)
+        samples = self.generator([z, label] if self._classes else z, training=False)
         return _to_output(samples, self._activation)
 
     def noise(self, n, seed):
-        tf.debugging.assert_positive(n, message="n must be >= 1")
+        with tf.control_dependencies([tf.debugging.assert_positive(n, message="n must be >= 1")]):
+            n = tf.identity(n)
         return data_lib.sample_noise(tf.stack([n, self._zdim]), self._noise.distribution,
                                      tf.stack([seed, tf.constant(0, tf.int64)]))
 
