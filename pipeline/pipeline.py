@@ -11,7 +11,6 @@ from components.evaluator.component import GanEvaluator
 from components.example_gen.component import LsganExampleGen
 
 TRAINER_RUN_FN = "components.trainer.module.run_fn"
-DEFAULT_SOURCE = {"digits": "digits"}  # presets whose data ships with the project
 
 
 def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,

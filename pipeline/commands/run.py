@@ -29,7 +29,7 @@ flags.DEFINE_string("extractor", "auto", "Feature extractor of the evaluation.")
 flags.DEFINE_integer("num_samples", None, "Samples scored by the evaluator.")
 flags.DEFINE_boolean("cache", True, "Reuse the results of unchanged components.")
 
-PRESET_SOURCES = {"digits": "digits", "mog8": "digits"}
+PRESET_SOURCES = {"digits": "digits"}  # presets whose data ships with the project
 
 
 def main(argv) -> None:

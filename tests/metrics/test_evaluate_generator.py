@@ -17,6 +17,8 @@ from lsgan_tf.metrics.evaluate import (evaluate_generator, format_table, noise_l
 from lsgan_tf.models.common import build_models
 from lsgan_tf.presets import get_preset
 
+import prepared
+
 SCORES = {"fd", "kid", "kid_std", "precision", "recall", "density", "coverage"}
 
 
@@ -125,19 +127,10 @@ def test_lsgan_evaluate_command(digits_model, extractor_cache, tmp_path):
 
 
 def write_prepared(root, count):
-    """A prepared directory in the data contract with ``count`` 8 x 8 train records."""
-    import tensorflow as tf
-
-    from lsgan_tf import example_schema
-
-    os.makedirs(example_schema.split_dir(str(root), "train"), exist_ok=True)
-    path = os.path.join(example_schema.split_dir(str(root), "train"), "part-0.tfrecord.gz")
+    """A prepared directory in the data contract with ``count`` random 8 x 8 records."""
     rng = np.random.default_rng(count)
-    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-        for i in range(count):
-            image = rng.integers(0, 256, (8, 8, 1), dtype=np.uint8)
-            writer.write(example_schema.make_example(image, i % 2, f"r{i}").SerializeToString())
-    example_schema.write_labels(str(root), ["even", "odd"])
+    images = rng.integers(0, 256, (count, 8, 8, 1), dtype=np.uint8)
+    prepared.write_prepared(str(root), images, np.arange(count) % 2, ["even", "odd"])
 
 
 def test_training_data_of_a_prepared_folder(tmp_path):
