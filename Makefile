@@ -3,7 +3,6 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 RUN_ROOT ?= runs/pipeline/digits
 
 .PHONY: setup run test bench clean

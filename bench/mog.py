@@ -7,7 +7,7 @@ batch 512; Adam beta1 0.5, lr D 1e-4, lr G 1e-3; 35,000 iterations (one D step t
 For every (loss, seed) the run trains with ``lsgan_tf.training.GanTrainer`` (the library's one
 D-step/G-step function), compiled together with the in-graph data into one ``tf.function`` that
 runs ``--snapshot_every`` steps per call. The batches are the ones ``lsgan train --preset=mog8``
-draws (``lsgan_tf.data.mog8_batch`` and ``sample_noise`` with the same stateless seeds).
+draws (``lsgan_tf.builtin_data.mog8_batch`` and ``sample_noise`` with the same stateless seeds).
 At step 0 and every snapshot, ``--num_samples`` points from fixed noise are scored with
 ``lsgan_tf.metrics.mog.mode_metrics`` (modes covered, high-quality share, KL to uniform).
 
@@ -152,7 +152,7 @@ def train_one(loss: str, seed: int, args, log=sys.stdout) -> Dict:
 
     def batch_for(step):
         # The same stateless seeds as lsgan_tf.data.training_dataset for source mog8.
-        real, label = data_lib.mog8_batch(batch_size, tf.stack([seed64, 2 ** 40 + step]))
+        real, label = builtin_data.mog8_batch(batch_size, tf.stack([seed64, 2 ** 40 + step]))
         shape = [batch_size, noise.dim]
         return {"real": real, "label": label,
                 "z_d": data_lib.sample_noise(shape, noise.distribution,

@@ -15,6 +15,7 @@ from PIL import Image
 
 from lsgan_tf import example_schema
 from lsgan_tf.registry import DATA_SOURCES
+from lsgan_tf.sources import POINTS, DatasetInfo, DataSource
 
 DIGITS_SIZE = 28
 MOG_MODES = 8
@@ -36,7 +37,6 @@ def digits_arrays(image_size: int = DIGITS_SIZE) -> Tuple[np.ndarray, np.ndarray
     return resized, bunch.target.astype(np.int64), ids
 
 
-@DATA_SOURCES.register("digits")
 def digits_split(split: str, eval_fraction: float = 0.1,
                  image_size: int = DIGITS_SIZE) -> Tuple[np.ndarray, np.ndarray]:
     """One split of ``digits`` as (uint8 images [N, S, S, 1], int64 labels [N])."""
@@ -46,6 +46,16 @@ def digits_split(split: str, eval_fraction: float = 0.1,
 
 
 DIGITS_CLASS_NAMES = [str(d) for d in range(10)]
+
+
+@DATA_SOURCES.register("digits")
+class Digits(DataSource):
+    """scikit-learn's digits at 28 x 28 x 1, 10 classes."""
+
+    info = DatasetInfo(DIGITS_SIZE, 1, True, tuple(DIGITS_CLASS_NAMES))
+
+    def split(self, split: str, eval_fraction: float = 0.1):
+        return digits_split(split, eval_fraction)
 
 
 def mog8_centres() -> np.ndarray:
@@ -61,7 +71,6 @@ def mog8_sample(n: int, seed: int) -> np.ndarray:
     return (mog8_centres()[modes] + rng.normal(0.0, MOG_STD, size=(n, 2))).astype(np.float32)
 
 
-@DATA_SOURCES.register("mog8")
 def mog8_split(split: str, eval_fraction: float = 0.1, n: int = 10000) -> Tuple[np.ndarray, np.ndarray]:
     """A fixed sample of the ring for a split (seed 0 for train, 1 for eval); labels = mode index."""
     seed = 0 if split == example_schema.TRAIN else 1
@@ -69,3 +78,31 @@ def mog8_split(split: str, eval_fraction: float = 0.1, n: int = 10000) -> Tuple[
     angles = np.mod(np.arctan2(points[:, 1], points[:, 0]), 2 * np.pi)
     modes = np.round(angles / (2 * np.pi / MOG_MODES)).astype(np.int64) % MOG_MODES
     return points, modes
+
+
+def mog8_batch(batch_size: int, seed):
+    """A fresh batch of the ring from a 2-int stateless seed: (float32 points [B, 2], int64
+    modes [B])."""
+    import tensorflow as tf
+
+    seed = tf.cast(seed, tf.int64)
+    modes = tf.random.stateless_uniform([batch_size], seed=seed, maxval=MOG_MODES, dtype=tf.int32)
+    centres = tf.gather(tf.constant(mog8_centres()), modes)
+    jitter = MOG_STD * tf.random.stateless_normal([batch_size, 2], seed=seed + 1)
+    return centres + jitter, tf.cast(modes, tf.int64)
+
+
+@DATA_SOURCES.register("mog8")
+class Mog8(DataSource):
+    """The 8-mode ring; training draws fresh batches, batch of step s from seed (seed, 2^40 + s)."""
+
+    info = DatasetInfo(0, 0, True, tuple(str(k) for k in range(MOG_MODES)), kind=POINTS)
+
+    def split(self, split: str, eval_fraction: float = 0.1):
+        return mog8_split(split, eval_fraction)
+
+    def stream(self, batch_size: int, seed: int, start_step: int):
+        import tensorflow as tf
+
+        return tf.data.Dataset.counter(start=start_step).map(
+            lambda step: mog8_batch(batch_size, tf.stack([tf.cast(seed, tf.int64), 2 ** 40 + step])))

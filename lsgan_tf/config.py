@@ -1,20 +1,32 @@
-"""Experiment configuration: frozen dataclasses, dotted overrides, JSON round trip.
+"""Experiment configuration: frozen dataclasses, one resolution chain, validation, JSON.
 
 ``ExperimentConfig`` has the parts ``data``, ``model``, ``loss``, ``optim``, ``train`` and
-``eval``. Named presets (``lsgan_tf.presets``) build one; ``apply_overrides(cfg, ["optim.lr_d=1e-4"])``
-changes fields by dotted path with type checks (an unknown key or a value of the wrong type
-raises ``ConfigError`` naming the key and the expected type); ``to_json`` / ``from_json`` round
-trip exactly, and a run writes its resolved config as ``config.json``.
+``eval``. Every entry point (``lsgan train``, ``lsgan run``, ``lsgan compile``, the TFX
+Trainer through the JSON it is given) gets its config from ``resolve``, as Model Garden does:
+
+    preset (``lsgan_tf.presets``) -> config file (``--config``: JSON as written to
+    ``config.json``, or YAML; any subset of keys) -> ``--set a.b=value`` overrides, in order
+    -> ``validate()``
+
+``apply_overrides`` type-checks each dotted key; ``validate`` checks registry keys (model, loss,
+data source, extractor), enums (strategy, optimizer, noise), ranges, and what the model and the
+data source state they support. Every failure is a ``ConfigError`` whose one-line message names
+the key, the value and what is allowed. Nothing in this module imports TensorFlow, so a bad
+setting is reported in about a second. ``to_json`` / ``from_json`` round trip exactly; a run
+writes its resolved config as ``config.json``, and ``resume_conflicts`` says whether a run may
+resume from a folder written with another config.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import typing
-from typing import Any, Dict, Iterable, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from lsgan_tf.errors import UsageError
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A bad override, key or value in an experiment configuration."""
 
 
@@ -137,17 +149,23 @@ class TrainConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
-    """Sample-quality evaluation.
+    """Sample-quality evaluation and the blessing rule of the pipeline's evaluator.
 
     Attributes:
-      extractor: feature extractor (``classifier``, ``rotation``, ``inception``; ``auto`` picks
-        ``classifier`` for labelled data and ``rotation`` otherwise).
+      extractor: feature extractor (``classifier``, ``rotation``, ``inception``, ``identity``;
+        ``auto`` picks ``classifier`` for labelled data and ``rotation`` otherwise).
       num_samples: generated samples scored.
       inception_path: local Inception-v3 weights file or SavedModel for ``inception``.
+      thresholds: bounds a model must meet to be blessed, ``SCORE<=VALUE`` or ``SCORE>=VALUE``
+        (``--set eval.thresholds=fd_noise_ratio<=0.2,precision>=0.5``); see ``parse_thresholds``.
+      tolerance: allowed relative regression of each thresholded score (and ``fd``) against
+        the last blessed model.
     """
     extractor: str = "auto"
     num_samples: int = 1000
     inception_path: str = ""
+    thresholds: Tuple[str, ...] = ("fd_noise_ratio<=0.25", "precision>=0.3")
+    tolerance: float = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,6 +199,8 @@ def _parse_value(text: str, kind: Any, key: str) -> Any:
             return float(text)
         if kind is str:
             return text
+        if typing.get_origin(kind) is tuple:
+            return tuple(item.strip() for item in text.split(",") if item.strip())
     except ValueError:
         raise ConfigError(f"--set {key}={text}: expected {kind.__name__}, got {text!r}") from None
     raise ConfigError(f"--set {key}: cannot set a whole section ({kind.__name__}); name a field")
@@ -227,6 +247,11 @@ def _from_dict(cls, values: Dict[str, Any], where: str):
             kwargs[name] = _from_dict(kind, value, f"{where}.{name}".lstrip("."))
         elif kind is float and isinstance(value, int) and not isinstance(value, bool):
             kwargs[name] = float(value)
+        elif typing.get_origin(kind) is tuple:
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}.{name}: expected a list of strings, got {value!r}"
+                                  .lstrip("."))
+            kwargs[name] = tuple(value)
         elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"{where}.{name}: expected {kind.__name__}, got {value!r}".lstrip("."))
         else:
@@ -236,6 +261,26 @@ def _from_dict(cls, values: Dict[str, Any], where: str):
 
 def from_dict(values: Dict[str, Any]) -> ExperimentConfig:
     return _from_dict(ExperimentConfig, values, "")
+
+
+def merge_dict(config: Any, values: Mapping[str, Any], where: str = "") -> Any:
+    """``config`` with the fields in ``values`` (nested dicts, any subset of keys) replaced,
+    type-checked as ``from_dict`` does."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{where or 'config'}: expected a mapping of keys, got {values!r}")
+    current = dataclasses.asdict(config)
+    merged = _deep_update(current, values)
+    return _from_dict(type(config), merged, where)
+
+
+def _deep_update(base: Dict[str, Any], values: Mapping[str, Any]) -> Dict[str, Any]:
+    result = dict(base)
+    for key, value in values.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = _deep_update(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def to_json(config: ExperimentConfig) -> str:
@@ -255,8 +300,101 @@ def save(config: ExperimentConfig, path: str) -> str:
     return path
 
 
-def load(path: str) -> ExperimentConfig:
-    import tensorflow as tf
+def read_text(path: str) -> str:
+    """A config file's text: through ``tf.io.gfile`` for remote paths (``gs://``...); a local
+    file is read without importing TensorFlow, so a bad config fails fast."""
+    if "://" in path:
+        import tensorflow as tf
 
-    with tf.io.gfile.GFile(path) as handle:
-        return from_json(handle.read())
+        with tf.io.gfile.GFile(path) as handle:
+            return handle.read()
+    try:
+        with open(path, encoding="utf-8") as handle:  # local by the test above
+            return handle.read()
+    except OSError as error:
+        raise ConfigError(f"--config={path}: cannot read it ({error.strerror})") from None
+
+
+def load(path: str) -> ExperimentConfig:
+    """A whole config from a JSON file (``config.json`` of a run)."""
+    return from_json(read_text(path))
+
+
+def parse_config_file(path: str) -> Dict[str, Any]:
+    """The values of a ``--config`` file: JSON, or YAML when it ends in ``.yaml``/``.yml``."""
+    text = read_text(path)
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            values = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"--config={path}: not valid YAML: {str(error).splitlines()[0]}") \
+                from None
+    else:
+        try:
+            values = json.loads(text)
+        except ValueError as error:
+            raise ConfigError(f"--config={path}: not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"--config={path}: expected a mapping of sections, got {type(values).__name__}")
+    return values
+
+
+def resolve(preset: str, config_file: Optional[str] = None,
+            overrides: Sequence[str] = (), needs_data_path: bool = False) -> ExperimentConfig:
+    """The one chain: preset -> config file -> ``--set`` overrides -> ``validate()``.
+
+    A config file may hold any subset of keys (a whole ``config.json`` repeats that run);
+    ``name`` in it replaces the preset's name. Raises ``ConfigError`` on any bad setting.
+    """
+    from lsgan_tf.registry import PRESETS
+
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset={preset}: unknown preset; known presets: {', '.join(PRESETS.names())}")
+    config = PRESETS.get(preset)()
+    if config_file:
+        config = merge_dict(config, parse_config_file(config_file))
+    config = apply_overrides(config, overrides)
+    validate(config, needs_data_path=needs_data_path)
+    return config
+
+
+def validate(config: ExperimentConfig, needs_data_path: bool = False) -> ExperimentConfig:
+    """Checks every key of ``config`` (see ``lsgan_tf.validation``); returns it unchanged or
+    raises ``ConfigError``. ``needs_data_path``: ``data.source=tfrecord`` must name a folder
+    (standalone training; in the pipeline the Trainer fills it with the Examples artifact)."""
+    from lsgan_tf.validation import check_config
+
+    check_config(config, needs_data_path)
+    return config
+
+
+# Keys a resumed run may change: how long it trains, how often it logs and saves, where the
+# data lives, which devices it runs on, and how it is evaluated. Everything else is part of
+# what the checkpoints hold or of the run's determinism (seed, batch, optimiser).
+RESUMABLE_KEYS = ("name", "data.path", "data.shuffle_buffer", "train.steps", "train.strategy",
+                  "train.tpu", "train.checkpoint_every", "train.keep_checkpoints",
+                  "train.log_every", "train.sample_every", "eval.")
+
+
+def flatten(config: Any, prefix: str = "") -> Dict[str, Any]:
+    """{"model.noise.dim": 64, ...}: every leaf of a config by dotted key."""
+    flat: Dict[str, Any] = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        key = f"{prefix}{field.name}"
+        if dataclasses.is_dataclass(value):
+            flat.update(flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def resume_conflicts(saved: ExperimentConfig, new: ExperimentConfig) -> List[str]:
+    """``key: saved -> new`` for each key that differs and may not change on resume."""
+    old_flat, new_flat = flatten(saved), flatten(new)
+    return [f"{key}: {old_flat[key]!r} -> {new_flat[key]!r}" for key in sorted(old_flat)
+            if old_flat[key] != new_flat[key]
+            and not any(key == k or (k.endswith(".") and key.startswith(k))
+                        for k in RESUMABLE_KEYS)]

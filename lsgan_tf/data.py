@@ -1,7 +1,8 @@
 """tf.data input for training and evaluation.
 
-Sources: a built-in data set (``digits``, ``mog8``; see ``builtin_data``) or a prepared directory
-in the data contract (``example_schema``: gzipped TFRecord shards per split).
+Sources: a registered built-in data set (``lsgan_tf.sources.DataSource``: ``digits``, ``mog8``
+in ``builtin_data``, or a plugin) or a prepared directory in the data contract
+(``example_schema``: gzipped TFRecord shards per split).
 
 Training batches are dicts:
   ``real``: float32 [B, H, W, C] scaled to the generator's range (sigmoid: x / 255,
@@ -14,29 +15,21 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
-from lsgan_tf import builtin_data, example_schema
+from lsgan_tf import example_schema
+from lsgan_tf.errors import UsageError
 from lsgan_tf.registry import DATA_SOURCES
+from lsgan_tf.sources import POINTS, DatasetInfo
 
 TFRECORD = "tfrecord"
 
 
-class DataError(ValueError):
+class DataError(UsageError):
     """Input data that cannot be used as asked (missing, empty, wrong shape or labels)."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a prepared or built-in data set holds: image shape, labels, class names."""
-    image_size: int
-    channels: int
-    labeled: bool
-    class_names: Tuple[str, ...]
 
 
 def split_files(root: str, split: str) -> List[str]:
@@ -67,11 +60,10 @@ def tfrecord_dataset(root: str, split: str) -> tf.data.Dataset:
 
 
 def inspect(source: str, path: str = "") -> DatasetInfo:
-    """Shape and labels of a data set, read from its first record and ``labels.txt``."""
-    if source == "digits":
-        return DatasetInfo(builtin_data.DIGITS_SIZE, 1, True, tuple(builtin_data.DIGITS_CLASS_NAMES))
-    if source == "mog8":
-        return DatasetInfo(0, 0, True, tuple(str(k) for k in range(builtin_data.MOG_MODES)))
+    """Shape and labels of a data set: a built-in source's ``info``, or a prepared directory's
+    first record and ``labels.txt``."""
+    if source != TFRECORD and source in DATA_SOURCES:
+        return DATA_SOURCES.get(source).info
     if source != TFRECORD:
         raise DataError(f"unknown data.source {source!r}; known: {TFRECORD}, "
                         f"{', '.join(DATA_SOURCES.names())}")
@@ -90,7 +82,7 @@ def load_split(data: str, split: str, max_records: Optional[int] = None,
     labels) or a prepared directory.
     """
     if data in DATA_SOURCES:
-        images, labels = DATA_SOURCES.get(data)(split, eval_fraction)
+        images, labels = DATA_SOURCES.get(data)().split(split, eval_fraction)
     else:
         images_list, labels_list = [], []
         dataset = tfrecord_dataset(data, split)
@@ -128,7 +120,7 @@ def sample_noise(shape, distribution: str, seed) -> tf.Tensor:
 
 
 def _check_shape(info: DatasetInfo, model_config) -> None:
-    if model_config.type == "mog_mlp":
+    if info.kind == POINTS:
         return
     if info.image_size != model_config.image_size:
         raise DataError(
@@ -145,7 +137,7 @@ def _image_records(config, output_activation: str, split: str) -> tf.data.Datase
     """Unbatched (image, label) pairs of a split, in the model's range."""
     data = config.data
     if data.source in DATA_SOURCES:
-        images, labels = DATA_SOURCES.get(data.source)(split, data.eval_fraction)
+        images, labels = DATA_SOURCES.get(data.source)().split(split, data.eval_fraction)
         records = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
     else:
         channels = config.model.channels
@@ -155,16 +147,6 @@ def _image_records(config, output_activation: str, split: str) -> tf.data.Datase
                        num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def mog8_batch(batch_size: int, seed) -> Tuple[tf.Tensor, tf.Tensor]:
-    """A fresh batch of the 8-mode ring: (float32 points [B, 2], int64 modes [B])."""
-    seed = tf.cast(seed, tf.int64)
-    modes = tf.random.stateless_uniform([batch_size], seed=seed, maxval=builtin_data.MOG_MODES,
-                                        dtype=tf.int32)
-    centres = tf.gather(tf.constant(builtin_data.mog8_centres()), modes)
-    jitter = builtin_data.MOG_STD * tf.random.stateless_normal([batch_size, 2], seed=seed + 1)
-    return centres + jitter, tf.cast(modes, tf.int64)
-
-
 def training_dataset(config, output_activation: str, start_step: int = 0,
                      split: str = example_schema.TRAIN) -> tf.data.Dataset:
     """Endless shuffled batches of ``config.train.batch_size`` with noise (see module doc)."""
@@ -172,10 +154,11 @@ def training_dataset(config, output_activation: str, start_step: int = 0,
     _check_shape(info, config.model)
     train, noise = config.train, config.model.noise
     steps = tf.data.Dataset.counter(start=start_step)
-    if config.data.source == "mog8":
-        batches = steps.map(lambda step: mog8_batch(
-            train.batch_size, tf.stack([tf.cast(train.seed, tf.int64), 2 ** 40 + step])))
-    else:
+    batches = None
+    if config.data.source != TFRECORD:
+        batches = DATA_SOURCES.get(config.data.source)().stream(
+            train.batch_size, train.seed, start_step)
+    if batches is None:
         batches = (_image_records(config, output_activation, split)
                    .shuffle(config.data.shuffle_buffer, seed=train.seed).repeat()
                    .batch(train.batch_size, drop_remainder=True))

@@ -18,26 +18,29 @@ Regular GAN (Goodfellow et al. 2014), with sigma the logistic sigmoid:
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
-
-import tensorflow as tf
+from typing import Any, Callable, NamedTuple
 
 from lsgan_tf.registry import LOSSES
 
+# TensorFlow is imported inside the functions: registering the losses must not load it.
+
 
 class GanLoss(NamedTuple):
-    """The parts of a GAN objective: the D loss (and its real / fake terms) and the G loss."""
-    d_loss: tf.Tensor
-    g_loss: tf.Tensor
-    d_loss_real: tf.Tensor
-    d_loss_fake: tf.Tensor
+    """The parts of a GAN objective (scalar ``tf.Tensor``s): the D loss (and its real / fake
+    terms) and the G loss."""
+    d_loss: Any
+    g_loss: Any
+    d_loss_real: Any
+    d_loss_fake: Any
 
 
-LossFn = Callable[[tf.Tensor, tf.Tensor], GanLoss]
+LossFn = Callable[[Any, Any], GanLoss]
 
 
 def least_squares(d_real, d_fake, a: float, b: float, c: float) -> GanLoss:
     """L_D = 1/2 E[(D(x)-b)^2] + 1/2 E[(D(G(z))-a)^2];  L_G = 1/2 E[(D(G(z))-c)^2]."""
+    import tensorflow as tf
+
     d_real = tf.convert_to_tensor(d_real, tf.float32)
     d_fake = tf.convert_to_tensor(d_fake, tf.float32)
     real_term = 0.5 * tf.reduce_mean(tf.square(d_real - b))
@@ -77,6 +80,8 @@ def custom_least_squares_loss(config) -> LossFn:
 
 
 def _regular_d_terms(d_real, d_fake):
+    import tensorflow as tf
+
     d_real = tf.convert_to_tensor(d_real, tf.float32)
     d_fake = tf.convert_to_tensor(d_fake, tf.float32)
     real_term = tf.reduce_mean(tf.nn.softplus(-d_real))   # -E[log sigma(D(x))]
@@ -92,6 +97,8 @@ def minimax(d_real, d_fake) -> GanLoss:
 
 def non_saturating(d_real, d_fake) -> GanLoss:
     """Regular GAN, non-saturating G: L_G = -E[log sigma(D(G(z)))] = E[softplus(-D(G(z)))]."""
+    import tensorflow as tf
+
     d_fake, real_term, fake_term = _regular_d_terms(d_real, d_fake)
     return GanLoss(real_term + fake_term, tf.reduce_mean(tf.nn.softplus(-d_fake)),
                    real_term, fake_term)

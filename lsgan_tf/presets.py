@@ -1,5 +1,8 @@
 """Named experiments: the paper's settings (REFERENCE.md section 2) and the embedded default.
 
+Each holds its evaluation too: the extractor, the sample count and the blessing thresholds
+(presets without their own use ``EvalConfig``'s image defaults).
+
 Each preset is a registered function returning an ``ExperimentConfig``; ``get_preset(name)``
 looks one up (a miss lists the known presets).
 """
@@ -27,7 +30,9 @@ def digits() -> ExperimentConfig:
         optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
         train=TrainConfig(batch_size=64, steps=2000, checkpoint_every=500, log_every=100,
                           sample_every=500),
-        eval=EvalConfig(extractor="classifier", num_samples=1000),
+        eval=EvalConfig(extractor="classifier", num_samples=1000,
+                        thresholds=("fd_noise_ratio<=0.2", "precision>=0.5",
+                                    "label_accuracy>=0.6")),
     )
 
 
@@ -44,7 +49,8 @@ def hwdb_3740() -> ExperimentConfig:
         optim=OptimConfig(optimizer="adam", lr_d=2e-4, lr_g=2e-4, beta1=0.5),
         train=TrainConfig(batch_size=64, steps=100000, checkpoint_every=2000, log_every=200,
                           sample_every=2000),
-        eval=EvalConfig(extractor="classifier", num_samples=10000),
+        eval=EvalConfig(extractor="classifier", num_samples=10000,
+                        thresholds=("fd_noise_ratio<=0.3", "precision>=0.3")),
     )
 
 
@@ -92,5 +98,6 @@ def mog8() -> ExperimentConfig:
         optim=OptimConfig(optimizer="adam", lr_d=1e-4, lr_g=1e-3, beta1=0.5),
         train=TrainConfig(batch_size=512, steps=35000, checkpoint_every=5000, log_every=1000,
                           sample_every=5000),
-        eval=EvalConfig(extractor="identity", num_samples=2500),
+        eval=EvalConfig(extractor="identity", num_samples=2500,
+                        thresholds=("modes_covered>=6", "high_quality_share>=0.5")),
     )

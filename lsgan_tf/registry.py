@@ -1,9 +1,13 @@
 """One registry class for every plugin slot (models, losses, presets, data sources, extractors).
 
 Contract:
-  * ``REGISTRY.register(name)`` is a decorator; registering a name twice raises ``ValueError``.
+  * ``REGISTRY.register(name, **info)`` is a decorator; registering a name twice raises
+    ``ValueError``. ``info`` is what the plugin states about itself for ``config.validate()``
+    (a model's ``supports=ModelSupport(...)``); ``REGISTRY.info(name)`` returns it.
   * ``REGISTRY.get(name)`` returns the registered object; a miss raises ``KeyError`` whose
     message names the registry and every known entry.
+  * Modules that register plugins import TensorFlow and Keras inside their functions, not at
+    the top: validating a config imports them all, and must not wait for TensorFlow.
   * Third-party plugins are modules named by entry points in the group ``lsgan_tf.plugins``;
     they are imported on the first lookup of any registry, and register themselves on import.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata
-from typing import Callable, Dict, Generic, List, TypeVar
+from typing import Any, Callable, Dict, Generic, List, TypeVar
 
 ENTRY_POINT_GROUP = "lsgan_tf.plugins"
 T = TypeVar("T")
@@ -41,14 +45,16 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, builtin_modules: tuple = ()):
         self.kind = kind
         self._entries: Dict[str, T] = {}
+        self._info: Dict[str, Dict[str, Any]] = {}
         self._builtin_modules = builtin_modules
         self._builtins_loaded = False
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, name: str, **info: Any) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
             self._entries[name] = obj
+            self._info[name] = dict(info)
             return obj
         return decorator
 
@@ -66,6 +72,11 @@ class Registry(Generic[T]):
         except KeyError:
             known = ", ".join(sorted(self._entries)) or "(none)"
             raise KeyError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}") from None
+
+    def info(self, name: str) -> Dict[str, Any]:
+        """What ``name`` stated when it registered (a miss raises ``get``'s ``KeyError``)."""
+        self.get(name)
+        return dict(self._info[name])
 
     def names(self) -> List[str]:
         self._load()

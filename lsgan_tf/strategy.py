@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
+from lsgan_tf.validation import STRATEGIES
 
 
 def split_cpu(count: int) -> None:

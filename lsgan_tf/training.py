@@ -9,7 +9,8 @@ so the update equals the single-device update on the global batch.
 
 Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
 ``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
-folder resumes from the latest), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
+folder resumes from the latest, when its config differs from ``config.json`` only in keys
+``config.RESUMABLE_KEYS`` allows; otherwise it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
 time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
 from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
 A step whose losses are not finite stops the run with ``TrainingDiverged``; nothing is saved
@@ -166,12 +167,19 @@ class GanTrainer:
 
 
 class Progress:
-    """Console progress: one line per ``log_every`` steps with losses, speed and ETA."""
+    """Console progress: a line with losses, speed and ETA every ``log_every`` steps and at
+    least every ``every_seconds`` of wall time (``due``), so short and long runs both show it."""
 
-    def __init__(self, total: int, start: int, batch_size: int, stream=sys.stdout):
+    def __init__(self, total: int, start: int, batch_size: int, stream=sys.stdout,
+                 every_seconds: float = 10.0):
         self.total, self.start, self.batch_size, self.stream = total, start, batch_size, stream
+        self.every_seconds = every_seconds
         self.t0 = self.t_last = time.time()
         self.last_step = start
+
+    def due(self) -> bool:
+        """Whether ``every_seconds`` have passed since the last line."""
+        return time.time() - self.t_last >= self.every_seconds
 
     def update(self, step: int, metrics: Dict[str, float]) -> Dict[str, float]:
         now = time.time()
@@ -207,11 +215,26 @@ def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) ->
     return path
 
 
+def check_resume(config: config_lib.ExperimentConfig, out_dir: str) -> None:
+    """Refuses (``ConfigError``) to resume in ``out_dir`` when its ``config.json`` differs from
+    ``config`` in a key that may not change on resume; writes nothing."""
+    path = os.path.join(out_dir, "config.json")
+    if not tf.io.gfile.exists(path):
+        return
+    conflicts = config_lib.resume_conflicts(config_lib.load(path), config)
+    if conflicts:
+        raise config_lib.ConfigError(
+            f"--out={out_dir} holds a run with another config ({'; '.join(conflicts)}): "
+            f"resume it with its own settings (--config={path}), or start fresh with a new "
+            f"--out (or delete {out_dir})")
+
+
 def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
           export_dir: Optional[str] = None) -> TrainResult:
     """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G
     to ``export_dir`` (default ``<out_dir>/saved_model``)."""
     config = resolve_for_data(config)
+    check_resume(config, out_dir)
     os.makedirs(out_dir, exist_ok=True)
     config_lib.save(config, os.path.join(out_dir, "config.json"))
     trainer = GanTrainer(config, out_dir)
@@ -232,7 +255,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     for step in range(start + 1, total + 1):
         metrics = {k: float(v) for k, v in step_fn(next(batches)).items()}
         _check_finite(step, metrics, trainer.manager)
-        if step % train_cfg.log_every == 0 or step == total:
+        if step % train_cfg.log_every == 0 or step == total or progress.due():
             timing = progress.update(step, metrics)
             with writer.as_default(step=step):
                 for key, value in {**metrics, **timing}.items():

@@ -10,18 +10,19 @@ from typing import Optional, Sequence
 
 from tfx import v1 as tfx
 
+from lsgan_tf.config import ExperimentConfig
 from pipeline.pipeline import create_pipeline
 
 
-def compile_pipeline(*, preset: str, image: str, output: str, source: str,
+def compile_pipeline(*, config: ExperimentConfig, image: str, output: str, source: str,
                      input_path: str = "", pipeline_root: str, serving_dir: str,
-                     overrides: Sequence[str] = (), beam_args: Sequence[str] = (),
-                     pipeline_name: Optional[str] = None, **pipeline_kwargs) -> str:
-    """Writes the pipeline JSON to ``output`` and returns its path."""
+                     beam_args: Sequence[str] = (), pipeline_name: Optional[str] = None,
+                     **pipeline_kwargs) -> str:
+    """Writes the pipeline JSON for a resolved ``config`` to ``output``; returns its path."""
     pipeline = create_pipeline(
-        pipeline_name=pipeline_name or f"lsgan-{preset.replace('_', '-')}",
-        pipeline_root=pipeline_root, preset=preset, source=source, input_path=input_path,
-        overrides=overrides, serving_dir=serving_dir, beam_pipeline_args=list(beam_args),
+        pipeline_name=pipeline_name or f"lsgan-{config.name.replace('_', '-')}",
+        pipeline_root=pipeline_root, config=config, source=source, input_path=input_path,
+        serving_dir=serving_dir, beam_pipeline_args=list(beam_args),
         kubeflow=True, **pipeline_kwargs)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),

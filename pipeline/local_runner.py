@@ -11,6 +11,7 @@ from typing import NamedTuple, Optional, Sequence
 
 from tfx import v1 as tfx
 
+from lsgan_tf.config import ExperimentConfig
 from pipeline.pipeline import create_pipeline
 
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory",)
@@ -30,16 +31,16 @@ def layout(root: str, model_name: str) -> LocalLayout:
                        os.path.join(root, "serving", model_name), os.path.join(root, "extractors"))
 
 
-def run_local(*, root: str, preset: str, source: str, input_path: str = "",
-              overrides: Sequence[str] = (), beam_args: Optional[Sequence[str]] = None,
-              pipeline_name: Optional[str] = None, enable_cache: bool = True,
-              **pipeline_kwargs) -> LocalLayout:
-    """Builds and runs the pipeline under ``root``; returns where everything is."""
-    name = pipeline_name or f"lsgan_{preset}"
+def run_local(*, root: str, config: ExperimentConfig, source: str, input_path: str = "",
+              beam_args: Optional[Sequence[str]] = None, pipeline_name: Optional[str] = None,
+              enable_cache: bool = True, **pipeline_kwargs) -> LocalLayout:
+    """Builds and runs the pipeline for a resolved ``config`` under ``root``; returns where
+    everything is."""
+    name = pipeline_name or f"lsgan_{config.name}"
     where = layout(root, name)
     pipeline = create_pipeline(
-        pipeline_name=name, pipeline_root=where.pipeline_root, preset=preset, source=source,
-        input_path=input_path, overrides=overrides, serving_dir=where.serving_dir,
+        pipeline_name=name, pipeline_root=where.pipeline_root, config=config, source=source,
+        input_path=input_path, serving_dir=where.serving_dir,
         beam_pipeline_args=list(DEFAULT_BEAM_ARGS if beam_args is None else beam_args),
         enable_cache=enable_cache, extractor_cache_dir=where.extractor_cache,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

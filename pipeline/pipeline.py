@@ -1,42 +1,49 @@
 """``create_pipeline``: ExampleGen (Beam, data_prep) -> Trainer (lsgan_tf) -> GanEvaluator
-(+ the last blessed model as baseline) -> Pusher (only blessed models, TF Serving layout)."""
+(+ the last blessed model as baseline) -> Pusher (only blessed models, TF Serving layout).
+
+The pipeline carries one resolved, validated ``ExperimentConfig`` (``lsgan_tf.config.resolve``):
+the Trainer gets its JSON in ``custom_config`` (so caching follows the values), the evaluator
+its ``eval`` part, and the ExampleGen prepares images at the model's size and channels unless
+``image_size`` / ``channels`` say otherwise.
+"""
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from tfx import v1 as tfx
 
 from components.evaluator.baseline import LatestBlessedOtherModelStrategy
 from components.evaluator.component import GanEvaluator
 from components.example_gen.component import LsganExampleGen
+from components.trainer.module import trainer_custom_config
+from lsgan_tf.config import ExperimentConfig
 
 TRAINER_RUN_FN = "components.trainer.module.run_fn"
 
 
-def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,
-                    source: str, input_path: str = "", overrides: Sequence[str] = (),
-                    image_size: Optional[int] = None, charset: Optional[str] = None,
+def create_pipeline(*, pipeline_name: str, pipeline_root: str, config: ExperimentConfig,
+                    source: str, input_path: str = "", image_size: Optional[int] = None,
+                    channels: Optional[int] = None, charset: Optional[str] = None,
                     max_records: Optional[int] = None, serving_dir: str,
                     beam_pipeline_args: Sequence[str] = (), enable_cache: bool = True,
-                    metadata_connection_config=None, strategy: str = "",
-                    thresholds: Optional[Mapping[str, Mapping[str, float]]] = None,
-                    tolerance: float = 0.1, extractor: str = "auto",
-                    num_samples: Optional[int] = None, extractor_cache_dir: str = "",
+                    metadata_connection_config=None, extractor_cache_dir: str = "",
                     kubeflow: bool = False) -> tfx.dsl.Pipeline:
-    """The LSGAN pipeline; every knob is an explicit keyword (see the module doc).
+    """The LSGAN pipeline for a resolved ``config``; every other knob is an explicit keyword.
 
     ``kubeflow=True`` resolves the baseline with TFX's ``LatestBlessedModelStrategy`` (the only
     blessed-model resolver KubeflowV2DagRunner compiles); locally ``LatestBlessedOtherModelStrategy``
     keeps the evaluator cacheable when the Trainer was cached.
     """
-    example_gen = LsganExampleGen(source=source, input_path=input_path, image_size=image_size,
-                                  charset=charset, max_records=max_records)
-    custom_config: Dict[str, object] = {"preset": preset, "overrides": list(overrides)}
-    if strategy:
-        custom_config["strategy"] = strategy
+    model = config.model
+    makes_images = model.image_size > 0
+    example_gen = LsganExampleGen(
+        source=source, input_path=input_path,
+        image_size=image_size or (model.image_size if makes_images else None),
+        channels=channels or (model.channels if makes_images else None),
+        charset=charset, eval_fraction=config.data.eval_fraction, max_records=max_records)
     trainer = tfx.components.Trainer(run_fn=TRAINER_RUN_FN,
                                      examples=example_gen.outputs["examples"],
-                                     custom_config=custom_config)
+                                     custom_config=trainer_custom_config(config))
     history = dict(model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
                    model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing))
     if kubeflow:
@@ -48,9 +55,8 @@ def create_pipeline(*, pipeline_name: str, pipeline_root: str, preset: str,
     baseline = baseline.with_id("latest_blessed_model_resolver")
     evaluator = GanEvaluator(model=trainer.outputs["model"],
                              examples=example_gen.outputs["examples"],
-                             baseline_model=baseline.outputs["model"], preset=preset,
-                             thresholds=thresholds, tolerance=tolerance, extractor=extractor,
-                             num_samples=num_samples, cache_dir=extractor_cache_dir)
+                             baseline_model=baseline.outputs["model"], eval_config=config.eval,
+                             seed=config.train.seed, cache_dir=extractor_cache_dir)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(

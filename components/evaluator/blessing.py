@@ -1,7 +1,8 @@
 """Whether a candidate generator is blessed: thresholds, and no regression against a baseline.
 
 ``thresholds`` maps a score to bounds, ``{"fd_noise_ratio": {"max": 0.25}, "precision":
-{"min": 0.5}}``; every bound must hold. Scores are those of ``lsgan_tf.metrics.evaluate`` plus
+{"min": 0.5}}`` (``lsgan_tf.validation.parse_thresholds`` of the config's ``eval.thresholds``);
+every bound must hold. Scores are those of ``lsgan_tf.metrics.evaluate`` plus
 ``fd_noise_ratio`` = fd(model) / fd(uniform noise) from the same evaluation (scale-free: 0 is
 the real data's level, 1 is noise). With a baseline (the last blessed model, scored the same
 way), every thresholded score and ``fd`` must not be worse than the baseline's by more than
@@ -13,19 +14,6 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional, Tuple
 
 LOWER_IS_BETTER = ("fd", "kid", "mode_kl", "fd_noise_ratio")
-
-# Sensible defaults per preset; any preset not listed gets IMAGE_DEFAULT.
-IMAGE_DEFAULT = {"fd_noise_ratio": {"max": 0.25}, "precision": {"min": 0.3}}
-DEFAULT_THRESHOLDS = {
-    "digits": {"fd_noise_ratio": {"max": 0.2}, "precision": {"min": 0.5},
-               "label_accuracy": {"min": 0.6}},
-    "hwdb_3740": {"fd_noise_ratio": {"max": 0.3}, "precision": {"min": 0.3}},
-    "mog8": {"modes_covered": {"min": 6}, "high_quality_share": {"min": 0.5}},
-}
-
-
-def default_thresholds(preset: str) -> Dict[str, Dict[str, float]]:
-    return DEFAULT_THRESHOLDS.get(preset, IMAGE_DEFAULT)
 
 
 def derived_scores(result: Mapping) -> Dict[str, float]:

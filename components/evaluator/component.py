@@ -5,14 +5,14 @@ Inputs: ``model`` (Trainer output), ``examples`` (the data contract), optional `
 Outputs: ``evaluation`` (ModelEvaluation: ``metrics.json``, ``samples.png``, ``blessing.json``)
 and ``blessing`` (ModelBlessing: a ``BLESSED`` or ``NOT_BLESSED`` file, custom properties
 ``blessed`` 1/0, ``current_model``/``current_model_id`` and ``baseline_model``/``_id``).
-Parameters: ``preset`` (picks default thresholds), ``thresholds`` (JSON, see
-``components.evaluator.blessing``), ``tolerance`` against the baseline, ``extractor``,
-``num_samples``, ``seed`` and ``cache_dir`` for the trained feature extractors.
+Parameters: ``eval_config``, the JSON of the resolved config's ``eval`` part
+(``lsgan_tf.config.EvalConfig``: extractor, num_samples, thresholds, tolerance against the
+baseline, inception_path), ``seed``, and ``cache_dir`` for the trained feature extractors.
 """
 from __future__ import annotations
 
 import json
-from typing import Mapping, Optional
+from typing import Optional
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
@@ -24,11 +24,7 @@ from components.evaluator import executor
 
 class GanEvaluatorSpec(ComponentSpec):
     PARAMETERS = {
-        "preset": ExecutionParameter(type=str),
-        "thresholds": ExecutionParameter(type=str, optional=True),
-        "tolerance": ExecutionParameter(type=float, optional=True),
-        "extractor": ExecutionParameter(type=str, optional=True),
-        "num_samples": ExecutionParameter(type=int, optional=True),
+        "eval_config": ExecutionParameter(type=str),
         "seed": ExecutionParameter(type=int, optional=True),
         "cache_dir": ExecutionParameter(type=str, optional=True),
     }
@@ -49,15 +45,15 @@ class GanEvaluator(base_component.BaseComponent):
     SPEC_CLASS = GanEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, model: BaseChannel, examples: BaseChannel, preset: str,
-                 baseline_model: Optional[BaseChannel] = None,
-                 thresholds: Optional[Mapping[str, Mapping[str, float]]] = None,
-                 tolerance: float = 0.1, extractor: str = "auto",
-                 num_samples: Optional[int] = None, seed: int = 0, cache_dir: str = ""):
+    def __init__(self, model: BaseChannel, examples: BaseChannel, eval_config,
+                 baseline_model: Optional[BaseChannel] = None, seed: int = 0,
+                 cache_dir: str = ""):
+        """``eval_config``: a ``lsgan_tf.config.EvalConfig`` (the resolved config's ``eval``)."""
+        from lsgan_tf import config as config_lib
+
         super().__init__(spec=GanEvaluatorSpec(
-            model=model, examples=examples, baseline_model=baseline_model, preset=preset,
-            thresholds=json.dumps(thresholds, sort_keys=True) if thresholds is not None else None,
-            tolerance=tolerance, extractor=extractor, num_samples=num_samples, seed=seed,
-            cache_dir=cache_dir,
+            model=model, examples=examples, baseline_model=baseline_model,
+            eval_config=json.dumps(config_lib.to_dict(eval_config), sort_keys=True),
+            seed=seed, cache_dir=cache_dir,
             evaluation=Channel(type=standard_artifacts.ModelEvaluation),
             blessing=Channel(type=standard_artifacts.ModelBlessing)))

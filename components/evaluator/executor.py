@@ -15,14 +15,22 @@ from components.evaluator import blessing as blessing_lib
 BLESSING_FILE = "blessing.json"
 
 
-def _evaluate(model, examples_uri: str, out_dir: str, exec_properties: Dict[str, Any]):
+def eval_config(exec_properties: Dict[str, Any]):
+    """The ``EvalConfig`` the pipeline resolved (``eval_config`` JSON)."""
+    from lsgan_tf import config as config_lib
+
+    return config_lib.merge_dict(config_lib.EvalConfig(),
+                                 json.loads(exec_properties["eval_config"]), "eval")
+
+
+def _evaluate(model, examples_uri: str, out_dir: str, settings, exec_properties: Dict[str, Any]):
     from lsgan_tf.metrics.evaluate import evaluate_generator
 
+    options = {"path": settings.inception_path} if settings.inception_path else None
     return evaluate_generator(
         path_utils.serving_model_path(model.uri), examples_uri, split="eval", out_dir=out_dir,
-        extractor=exec_properties.get("extractor") or "auto",
-        num_samples=exec_properties.get("num_samples") or None,
-        seed=exec_properties.get("seed") or 0,
+        extractor=settings.extractor, num_samples=settings.num_samples,
+        extractor_options=options, seed=exec_properties.get("seed") or 0,
         cache_dir=exec_properties.get("cache_dir") or None,
         log=lambda message: print(f"[lsgan] GanEvaluator: {message}", flush=True))
 
@@ -54,17 +62,17 @@ class Executor(base_executor.BaseExecutor):
         evaluation = artifact_utils.get_single_instance(output_dict["evaluation"])
         blessing = artifact_utils.get_single_instance(output_dict["blessing"])
 
-        thresholds = (json.loads(exec_properties["thresholds"]) if exec_properties.get("thresholds")
-                      else blessing_lib.default_thresholds(exec_properties["preset"]))
-        tolerance = exec_properties.get("tolerance")
-        tolerance = 0.1 if tolerance is None else tolerance
+        from lsgan_tf.validation import parse_thresholds
+
+        settings = eval_config(exec_properties)
+        thresholds, tolerance = parse_thresholds(settings.thresholds), settings.tolerance
         scores = blessing_lib.derived_scores(_evaluate(model, examples.uri, evaluation.uri,
-                                                       exec_properties))
+                                                       settings, exec_properties))
         baseline_scores = None
         if baseline is not None:
             baseline_dir = os.path.join(evaluation.uri, "baseline")
             baseline_scores = blessing_lib.derived_scores(
-                _evaluate(baseline, examples.uri, baseline_dir, exec_properties))
+                _evaluate(baseline, examples.uri, baseline_dir, settings, exec_properties))
         blessed, reasons = blessing_lib.decide(scores, thresholds, baseline_scores, tolerance)
         decision = {"blessed": blessed, "reasons": reasons, "thresholds": thresholds,
                     "tolerance": tolerance, "scores": scores, "baseline_scores": baseline_scores,

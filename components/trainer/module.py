@@ -1,14 +1,13 @@
-"""The TFX Trainer module: ``run_fn`` trains an ``lsgan_tf`` preset on the Examples artifact.
+"""The TFX Trainer module: ``run_fn`` trains the resolved config on the Examples artifact.
 
-``fn_args.custom_config`` keys:
-  ``preset``     preset name (``lsgan_tf.presets``), required;
-  ``overrides``  list of ``a.b=value`` strings applied after the preset (``--set`` syntax);
-  ``strategy``   ``train.strategy`` (default, one_device, mirrored, multi_worker, tpu).
-``fn_args.train_steps`` (TrainArgs.num_steps), when set, becomes ``train.steps``. The data is
-the Examples artifact whose ``Split-train`` shards are ``fn_args.train_files``. Checkpoints,
-TensorBoard logs and sample grids go to ``fn_args.model_run_dir``; the generator SavedModel to
-``fn_args.serving_model_dir``. The training itself is ``lsgan_tf.training.train``, the same
-loop as ``lsgan train``.
+``fn_args.custom_config["config"]`` is the JSON of the resolved ``ExperimentConfig``
+(``lsgan_tf.config.resolve``, done by ``lsgan run`` / ``lsgan compile`` before the pipeline is
+built), so the Trainer's cache key changes exactly when a value changes. The data is the
+Examples artifact whose ``Split-train`` shards are ``fn_args.train_files``: ``data.source``
+becomes ``tfrecord`` and ``data.path`` its root. ``fn_args.train_steps`` (``TrainArgs``), when
+set, replaces ``train.steps``. Checkpoints, TensorBoard logs, samples and ``config.json`` go to
+``fn_args.model_run_dir``; the generator SavedModel to ``fn_args.serving_model_dir``. The
+training itself is ``lsgan_tf.training.train``, the same loop as ``lsgan train``.
 """
 from __future__ import annotations
 
@@ -17,8 +16,9 @@ import os
 from typing import Any, Dict, List
 
 from lsgan_tf import config as config_lib
-from lsgan_tf.presets import get_preset
 from lsgan_tf.training import train
+
+CONFIG_KEY = "config"
 
 
 def examples_root(train_files: List[str]) -> str:
@@ -31,21 +31,24 @@ def examples_root(train_files: List[str]) -> str:
     return os.path.dirname(split_dir)
 
 
+def trainer_custom_config(config: config_lib.ExperimentConfig) -> Dict[str, Any]:
+    """What the pipeline gives the Trainer: the resolved config as JSON."""
+    return {CONFIG_KEY: config_lib.to_json(config)}
+
+
 def experiment_config(custom_config: Dict[str, Any], data_root: str,
                       train_steps: int = 0) -> config_lib.ExperimentConfig:
-    """Preset, data, steps, strategy, then overrides, from the Trainer's arguments."""
-    if not custom_config or "preset" not in custom_config:
-        raise ValueError("custom_config must name a 'preset' (e.g. {'preset': 'digits'})")
-    config = get_preset(custom_config["preset"])
-    data = config.data if config.data.source == "mog8" else dataclasses.replace(
-        config.data, source="tfrecord", path=data_root)
-    sets = []
+    """The pipeline's resolved config, reading the Examples at ``data_root``."""
+    if not custom_config or CONFIG_KEY not in custom_config:
+        raise ValueError("custom_config must hold the resolved config as JSON under 'config' "
+                         "(components.trainer.module.trainer_custom_config)")
+    config = config_lib.from_json(custom_config[CONFIG_KEY])
+    config = dataclasses.replace(config, data=dataclasses.replace(
+        config.data, source="tfrecord", path=data_root))
     if train_steps:
-        sets.append(f"train.steps={train_steps}")
-    if custom_config.get("strategy"):
-        sets.append(f"train.strategy={custom_config['strategy']}")
-    config = dataclasses.replace(config, data=data)
-    return config_lib.apply_overrides(config, sets + list(custom_config.get("overrides", [])))
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                       steps=train_steps))
+    return config_lib.validate(config, needs_data_path=True)
 
 
 # TFX Trainer will call this function.

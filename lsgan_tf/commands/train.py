@@ -1,40 +1,41 @@
 """``lsgan train``: train a preset standalone (no TFX, no Beam) and export the generator.
 
-  lsgan train --preset=digits --out=runs/digits [--data=DIR] [--steps=N] [--set k=v ...]
+  lsgan train --preset=digits --out=runs/digits [--config=FILE] [--data=DIR] [--steps=N]
+              [--set k=v ...]
 
+The config is the preset, then ``--config`` (``--config=runs/x/config.json`` repeats run x),
+then ``--data``/``--steps``, then each ``--set``; it is validated before TensorFlow loads.
 ``--data`` points at a prepared directory (``lsgan prep`` output); without it the preset's own
-data is used. Running again with the same ``--out`` resumes from the latest checkpoint.
+data is used. Running again with the same ``--out`` resumes from the latest checkpoint when the
+model, loss, data and optimiser settings match the run's ``config.json``; training length and
+logging may change.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
 
 from absl import flags
 
+from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("preset", "digits", "Experiment preset (lsgan_tf.presets).")
-flags.DEFINE_multi_string("set", [], "Override a config field: --set optim.lr_d=1e-4.")
+define_config_flags()
 flags.DEFINE_string("data", None, "Prepared data directory (Split-train/, Split-eval/, labels.txt).")
-flags.DEFINE_string("out", None, "Output directory of the run.")
-flags.DEFINE_integer("steps", None, "Training steps (overrides train.steps).")
+flags.DEFINE_string("out", None, "Output directory of the run (a second run resumes there).")
+flags.DEFINE_integer("steps", None, "Training steps (sets train.steps).")
 flags.mark_flag_as_required("out")
 
 
-def build_config(preset: str, overrides, data=None, steps=None):
-    """Preset, then ``--data`` and ``--steps``, then ``--set`` overrides, in that order."""
-    from lsgan_tf import config as config_lib
-    from lsgan_tf.presets import get_preset
-
-    config = get_preset(preset)
+def flag_overrides(data=None, steps=None):
+    """``--data`` and ``--steps`` as overrides (placed before ``--set``)."""
+    sets = []
     if data:
-        config = dataclasses.replace(config, data=dataclasses.replace(
-            config.data, source="tfrecord", path=os.path.abspath(data)))
+        sets += ["data.source=tfrecord", f"data.path={data if '://' in data else os.path.abspath(data)}"]
     if steps is not None:
-        config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
-    return config_lib.apply_overrides(config, overrides)
+        sets.append(f"train.steps={steps}")
+    return sets
 
 
 def print_summary(result, seconds: float) -> None:
@@ -51,16 +52,14 @@ def print_summary(result, seconds: float) -> None:
 
 
 def main(argv) -> None:
-    from lsgan_tf.config import ConfigError
-    from lsgan_tf.data import DataError
-    from lsgan_tf.training import TrainingDiverged, train
-
     if len(argv) > 1:
         sys.exit(f"lsgan train: unexpected arguments {argv[1:]}")
+    config = resolve_from_flags(flag_overrides(FLAGS.data, FLAGS.steps), needs_data_path=True)
+    from lsgan_tf.training import TrainingDiverged, train
+
+    start = time.time()
     try:
-        config = build_config(FLAGS.preset, FLAGS.set, FLAGS.data, FLAGS.steps)
-        start = time.time()
         result = train(config, FLAGS.out)
-    except (ConfigError, DataError, KeyError, TrainingDiverged) as error:
+    except TrainingDiverged as error:
         sys.exit(f"lsgan train: {error}")
     print_summary(result, time.time() - start)

@@ -1,114 +1,82 @@
-"""Layers and settings shared by the paper's networks (REFERENCE.md section 2).
-
-Weights start from N(0, 0.02), batch norm uses momentum 0.9 and epsilon 1e-5 (the authors'
-code), "same" padding throughout. Batch norm is synchronised across replicas so that a
-``MirroredStrategy`` run normalises over the same global batch as a single-device run.
+"""What every model builder shares: ``GanModels`` (what a builder returns), ``ModelSupport``
+(what a builder states it can build, checked by ``config.validate()`` before TensorFlow loads)
+and ``build_models``. Nothing here imports Keras; the layers are in ``models.layers``.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import keras
-from keras import ops
+import dataclasses
+from typing import Any, List, NamedTuple, Tuple
 
 from lsgan_tf.registry import MODELS
 
+IMAGES = "images"
+POINTS = "points"
+
 
 class GanModels(NamedTuple):
-    """A generator, its discriminator, and the generator's output range.
+    """A generator, its discriminator (``keras.Model`` both), and the generator's output range.
 
     ``output_activation`` is ``tanh`` (samples in [-1, 1]), ``sigmoid`` ([0, 1]) or ``linear``
     (2-D points, no image range); ``conditional`` says whether both take a ``label`` input.
     """
-    generator: keras.Model
-    discriminator: keras.Model
+    generator: Any
+    discriminator: Any
     output_activation: str
     conditional: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSupport:
+    """The configurations a registered model builds, stated with ``@MODELS.register(name,
+    supports=ModelSupport(...))``.
+
+    Attributes:
+      outputs: ``images`` or ``points`` (2-D samples such as ``mog8``).
+      image_sizes: the ``model.image_size`` values it builds (empty: any positive multiple of
+        ``size_multiple``).
+      size_multiple: see ``image_sizes``.
+      channels: the ``model.channels`` values it builds.
+      conditional: True: it takes labels and needs ``model.num_classes >= 1``; False: it
+        ignores labels and ``model.num_classes`` must be 0.
+    """
+    outputs: str = IMAGES
+    image_sizes: Tuple[int, ...] = ()
+    size_multiple: int = 1
+    channels: Tuple[int, ...] = (1, 3)
+    conditional: bool = False
+
+    def problems(self, name: str, model) -> List[Tuple[str, Any, str]]:
+        """(key, value, what is allowed) for each field of ``model`` this model cannot build."""
+        found = []
+        if self.outputs == IMAGES:
+            if self.image_sizes and model.image_size not in self.image_sizes:
+                allowed = ", ".join(str(s) for s in self.image_sizes)
+                found.append(("model.image_size", model.image_size,
+                              f"the {name} model builds {allowed}"))
+            elif model.image_size < 1 or model.image_size % self.size_multiple:
+                found.append(("model.image_size", model.image_size,
+                              f"the {name} model builds positive multiples of "
+                              f"{self.size_multiple}"))
+            if model.channels not in self.channels:
+                allowed = " or ".join(str(c) for c in self.channels)
+                found.append(("model.channels", model.channels,
+                              f"the {name} model builds {allowed} channels"))
+        if self.conditional and model.num_classes < 1:
+            found.append(("model.num_classes", model.num_classes,
+                          f"the {name} model is conditional and needs at least 1 class"))
+        if not self.conditional and model.num_classes != 0:
+            found.append(("model.num_classes", model.num_classes,
+                          f"the {name} model is unconditional: use 0, or a conditional "
+                          f"model ({', '.join(conditional_models())})"))
+        return found
+
+
+def conditional_models() -> List[str]:
+    """Registered models that state ``conditional=True``."""
+    return [name for name in MODELS.names()
+            if getattr(MODELS.info(name).get("supports"), "conditional", False)]
 
 
 def build_models(config) -> GanModels:
     """Builds the models of a ``ModelConfig`` from the registry entry ``config.type``."""
     return MODELS.get(config.type)(config)
-
-
-def init() -> keras.initializers.Initializer:
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
-
-
-def batch_norm(name=None) -> keras.layers.Layer:
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True,
-                                           name=name)
-
-
-# A layer followed by batch norm gets no bias (``use_bias=False``): BN subtracts the batch mean,
-# so such a bias has a zero gradient and never trains.
-
-def dense(units, name=None, use_bias=True) -> keras.layers.Layer:
-    return keras.layers.Dense(units, kernel_initializer=init(), use_bias=use_bias, name=name)
-
-
-def deconv(filters, kernel, stride, name=None, use_bias=True) -> keras.layers.Layer:
-    return keras.layers.Conv2DTranspose(filters, kernel, strides=stride, padding="same",
-                                        kernel_initializer=init(), use_bias=use_bias, name=name)
-
-
-def conv(filters, kernel, stride, name=None, use_bias=True) -> keras.layers.Layer:
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
-                               kernel_initializer=init(), use_bias=use_bias, name=name)
-
-
-def lrelu(x):
-    return keras.layers.LeakyReLU(negative_slope=0.2)(x)
-
-
-class LinearLabelMap(keras.layers.Layer):
-    """Phi(y) = onehot(y) W + b: the paper's linear map from a class id to a ``dim`` vector.
-
-    Computed as a row lookup ``W[y] + b``, which equals the one-hot product without building a
-    [batch, num_classes] matrix (3,740 classes for HWDB).
-    """
-
-    def __init__(self, num_classes: int, dim: int, use_bias: bool = True, **kwargs):
-        super().__init__(**kwargs)
-        self.num_classes = num_classes
-        self.dim = dim
-        self.use_bias = use_bias
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(self.num_classes, self.dim), initializer=init(),
-                                      name="kernel")
-        self.bias = (self.add_weight(shape=(self.dim,), initializer="zeros", name="bias")
-                     if self.use_bias else None)
-
-    def call(self, labels):
-        phi = ops.take(self.kernel, ops.cast(labels, "int32"), axis=0)
-        return phi + self.bias if self.use_bias else phi
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape) + (self.dim,)
-
-
-class ConcatLabelMap(keras.layers.Layer):
-    """Concatenates Phi(y) to features: [b, d] -> [b, d + k]; [b, h, w, c] -> [b, h, w, c + k]
-    with Phi(y) tiled over the spatial positions."""
-
-    def call(self, features, phi):
-        if len(features.shape) == 4:
-            height, width = features.shape[1], features.shape[2]
-            phi = ops.tile(phi[:, None, None, :], (1, height, width, 1))
-        return ops.concatenate([features, ops.cast(phi, features.dtype)], axis=-1)
-
-    def compute_output_shape(self, features_shape, phi_shape):
-        return tuple(features_shape[:-1]) + (features_shape[-1] + phi_shape[-1],)
-
-
-def output_layer(x, activation: str):
-    return keras.layers.Activation(activation, name="output")(x)
-
-
-def maybe_bn(x, enabled: bool, name=None):
-    return batch_norm(name)(x) if enabled else x
-
-
-# The module registers nothing itself; ``MODELS`` is re-exported for the builder modules.
-__all__ = ["GanModels", "build_models", "MODELS", "LinearLabelMap", "ConcatLabelMap"]

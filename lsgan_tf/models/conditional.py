@@ -9,14 +9,16 @@ D: conv 5x5/2 to phi_dim + 1 channels (257 in the paper), LReLU -> concat Phi(y)
 """
 from __future__ import annotations
 
-import keras
-
-from lsgan_tf.models.common import (ConcatLabelMap, GanModels, LinearLabelMap, MODELS, conv,
-                                    deconv, dense, lrelu, maybe_bn, output_layer)
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
 
 
-@MODELS.register("conditional")
+@MODELS.register("conditional", supports=ModelSupport(size_multiple=4, conditional=True))
 def build(config) -> GanModels:
+    import keras
+
+    from lsgan_tf.models.layers import (ConcatLabelMap, LinearLabelMap, conv, deconv, dense,
+                                        lrelu, maybe_bn, output_layer)
+
     if config.num_classes < 1:
         raise ValueError("the conditional model needs model.num_classes >= 1")
     if config.image_size % 4:

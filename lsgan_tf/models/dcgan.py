@@ -7,16 +7,17 @@ D: conv 5x5/2 d_width, LReLU -> (n - 1) convs 5x5/2 doubling the width (BN, LReL
 """
 from __future__ import annotations
 
-import keras
-
-from lsgan_tf.models.common import (GanModels, MODELS, conv, deconv, dense, lrelu, maybe_bn,
-                                    output_layer)
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
 
 SIZES = (32, 64, 128)
 
 
-@MODELS.register("dcgan")
+@MODELS.register("dcgan", supports=ModelSupport(image_sizes=SIZES, conditional=False))
 def build(config) -> GanModels:
+    import keras
+
+    from lsgan_tf.models.layers import conv, deconv, dense, lrelu, maybe_bn, output_layer
+
     if config.image_size not in SIZES:
         raise ValueError(f"dcgan supports model.image_size in {SIZES}, got {config.image_size}")
     n = {32: 3, 64: 4, 128: 5}[config.image_size]

@@ -8,17 +8,15 @@ to nearly one point, and D then cannot see the modes for tens of thousands of st
 """
 from __future__ import annotations
 
-import keras
-
-from lsgan_tf.models.common import GanModels, MODELS
+from lsgan_tf.models.common import POINTS, GanModels, MODELS, ModelSupport
 
 POINT_DIM = 2
-
-
 INIT_GAIN = 1.4
 
 
-def _dense(units: int, name: str, activation=None) -> keras.layers.Layer:
+def _dense(units: int, name: str, activation=None):
+    import keras
+
     return keras.layers.Dense(units, activation=activation, name=name,
                               kernel_initializer=keras.initializers.Orthogonal(gain=INIT_GAIN))
 
@@ -30,8 +28,10 @@ def _mlp(inputs, hidden: int, out: int, prefix: str):
     return _dense(out, f"{prefix}_out")(x)
 
 
-@MODELS.register("mog_mlp")
+@MODELS.register("mog_mlp", supports=ModelSupport(outputs=POINTS, conditional=False))
 def build(config) -> GanModels:
+    import keras
+
     z = keras.Input((config.noise.dim,), name="z")
     generator = keras.Model(z, _mlp(z, config.hidden, POINT_DIM, "g"), name="generator")
     point = keras.Input((POINT_DIM,), name="point")

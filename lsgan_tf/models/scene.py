@@ -7,14 +7,15 @@ D: conv 5x5/2 64, LReLU(0.2) -> conv 5x5/2 128, 256, 512 (each BN, LReLU) -> den
 """
 from __future__ import annotations
 
-import keras
-
-from lsgan_tf.models.common import (GanModels, MODELS, conv, deconv, dense, lrelu, maybe_bn,
-                                    output_layer)
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
 
 
-@MODELS.register("lsun_112")
+@MODELS.register("lsun_112", supports=ModelSupport(image_sizes=(112,), conditional=False))
 def build(config) -> GanModels:
+    import keras
+
+    from lsgan_tf.models.layers import conv, deconv, dense, lrelu, maybe_bn, output_layer
+
     if config.image_size != 112:
         raise ValueError(f"lsun_112 makes 112 x 112 images, got model.image_size={config.image_size}")
     w = config.g_width

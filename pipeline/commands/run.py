@@ -1,55 +1,70 @@
 """``lsgan run``: the TFX pipeline, locally (LocalDagRunner, SQLite ML Metadata).
 
-  lsgan run --preset=digits [--source=NAME --input=PATH] [--root=DIR] [--set k=v ...]
-            [--thresholds=JSON] [--no_cache] [-- BEAM ARGS]
+  lsgan run --preset=digits [--config=FILE] [--set k=v ...] [--source=NAME --input=PATH]
+            [--root=DIR] [--thresholds=RULES] [--num_samples=N] [--no_cache] [-- BEAM ARGS]
 
-Ends with the scores, whether the model was blessed, where the pushed model, the sample grid,
-the metadata and the TensorBoard logs are, and the command to open TensorBoard.
+The config (preset -> ``--config`` -> the evaluation flags -> ``--set``) is resolved and
+validated before TFX loads; the pipeline carries it whole. Ends with the scores, whether the
+model was blessed, where the pushed model, the sample grid, the metadata and the TensorBoard
+logs are, and the command to open TensorBoard.
 """
 from __future__ import annotations
 
-import json
-import sys
 import time
 
 from absl import flags
 
+from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
+from lsgan_tf.errors import UsageError
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("preset", "digits", "Experiment preset.")
+define_config_flags()
 flags.DEFINE_string("source", None, "data_prep source (default: the preset's own data).")
 flags.DEFINE_string("input", "", "Input path for the source.")
 flags.DEFINE_string("root", None, "Pipeline root (default runs/pipeline/<preset>).")
-flags.DEFINE_multi_string("set", [], "Config override for the Trainer: --set train.steps=500.")
-flags.DEFINE_integer("image_size", None, "Image size for the ExampleGen.")
+flags.DEFINE_integer("image_size", None, "Image size for the ExampleGen (default: the model's).")
 flags.DEFINE_string("charset", None, "hwdb charset for the ExampleGen.")
 flags.DEFINE_integer("max_records", None, "Read at most this many records.")
-flags.DEFINE_string("thresholds", None, 'Blessing thresholds as JSON, e.g. \'{"fd": {"max": 5}}\'.')
-flags.DEFINE_float("tolerance", 0.1, "Allowed relative regression against the last blessed model.")
-flags.DEFINE_string("extractor", "auto", "Feature extractor of the evaluation.")
-flags.DEFINE_integer("num_samples", None, "Samples scored by the evaluator.")
+flags.DEFINE_string("thresholds", None, "Blessing thresholds (sets eval.thresholds), e.g. "
+                    "'fd_noise_ratio<=0.1,precision>=0.5'.")
+flags.DEFINE_float("tolerance", None, "Allowed relative regression against the last blessed "
+                   "model (sets eval.tolerance).")
+flags.DEFINE_string("extractor", None, "Feature extractor of the evaluation (sets eval.extractor).")
+flags.DEFINE_integer("num_samples", None, "Samples scored by the evaluator (sets eval.num_samples).")
 flags.DEFINE_boolean("cache", True, "Reuse the results of unchanged components.")
 
-PRESET_SOURCES = {"digits": "digits"}  # presets whose data ships with the project
+PRESET_SOURCES = {"digits": "digits"}  # data sets that ship with the project
+
+
+def eval_overrides() -> list:
+    """The evaluation flags that were given, as ``eval.*`` overrides."""
+    given = {"thresholds": FLAGS.thresholds, "tolerance": FLAGS.tolerance,
+             "extractor": FLAGS.extractor, "num_samples": FLAGS.num_samples}
+    return [f"eval.{key}={value}" for key, value in given.items() if value is not None]
+
+
+def pipeline_source(config) -> str:
+    """The ExampleGen's ``data_prep`` source: ``--source``, or the config's embedded data."""
+    source = FLAGS.source or PRESET_SOURCES.get(config.data.source)
+    if source is None:
+        raise UsageError(f"preset {FLAGS.preset!r} has no embedded data; pass --source and "
+                         "--input (e.g. --source=lsun --input=/data/bedroom_train_lmdb)")
+    from data_prep.sources import SOURCES
+
+    if source not in SOURCES:
+        raise UsageError(f"--source={source}: unknown; known: {', '.join(SOURCES.names())}")
+    return source
 
 
 def main(argv) -> None:
+    config = resolve_from_flags(eval_overrides())
+    source = pipeline_source(config)
     from pipeline.local_runner import run_local
     from pipeline.summary import format_summary, latest_outputs
 
-    source = FLAGS.source or PRESET_SOURCES.get(FLAGS.preset)
-    if source is None:
-        sys.exit(f"lsgan run: preset {FLAGS.preset!r} has no embedded data; pass --source and "
-                 "--input (e.g. --source=lsun --input=/data/bedroom_train_lmdb)")
-    try:
-        thresholds = json.loads(FLAGS.thresholds) if FLAGS.thresholds else None
-    except json.JSONDecodeError as error:
-        sys.exit(f"lsgan run: --thresholds is not JSON: {error}")
     start = time.time()
-    where = run_local(root=FLAGS.root or f"runs/pipeline/{FLAGS.preset}", preset=FLAGS.preset,
-                      source=source, input_path=FLAGS.input, overrides=FLAGS.set,
-                      beam_args=argv[1:] or None, enable_cache=FLAGS.cache,
-                      image_size=FLAGS.image_size, charset=FLAGS.charset,
-                      max_records=FLAGS.max_records, thresholds=thresholds,
-                      tolerance=FLAGS.tolerance, extractor=FLAGS.extractor,
-                      num_samples=FLAGS.num_samples)
+    where = run_local(root=FLAGS.root or f"runs/pipeline/{config.name}", config=config,
+                      source=source, input_path=FLAGS.input, beam_args=argv[1:] or None,
+                      enable_cache=FLAGS.cache, image_size=FLAGS.image_size,
+                      charset=FLAGS.charset, max_records=FLAGS.max_records)
     print(format_summary(latest_outputs(where.metadata), where.metadata, time.time() - start))

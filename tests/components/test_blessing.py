@@ -29,8 +29,18 @@ def test_baseline_tolerance():
     assert not blessed and len(reasons) == 2 and "worse than baseline" in reasons[0]
 
 
-def test_every_preset_has_defaults():
-    from lsgan_tf.registry import PRESETS
+@pytest.mark.parametrize("name", ["digits", "dcgan", "lsun_112", "hwdb_3740", "mog8"])
+def test_each_preset_blesses_at_its_bounds_and_refuses_past_them(name):
+    from lsgan_tf.presets import get_preset
+    from lsgan_tf.validation import parse_thresholds
 
-    for name in PRESETS.names():
-        assert blessing.default_thresholds(name)
+    thresholds = parse_thresholds(get_preset(name).eval.thresholds)
+    assert thresholds, name
+    at_bounds = {score: bounds.get("max", bounds.get("min"))
+                 for score, bounds in thresholds.items()}
+    assert blessing.decide(at_bounds, thresholds) == (True, [])
+    for score, bounds in thresholds.items():
+        worse = dict(at_bounds)
+        worse[score] += 0.01 if "max" in bounds else -0.01
+        blessed, reasons = blessing.decide(worse, thresholds)
+        assert not blessed and len(reasons) == 1 and reasons[0].startswith(score)
