@@ -370,12 +370,11 @@ def validate(config: ExperimentConfig, needs_data_path: bool = False) -> Experim
     return config
 
 
-# Keys a resumed run may change: how long it trains, how often it logs and saves, where the
-# data lives, which devices it runs on, and how it is evaluated. Everything else is part of
-# what the checkpoints hold or of the run's determinism (seed, batch, optimiser).
-RESUMABLE_KEYS = ("name", "data.path", "data.shuffle_buffer", "train.steps", "train.strategy",
-                  "train.tpu", "train.checkpoint_every", "train.keep_checkpoints",
-                  "train.log_every", "train.sample_every", "eval.")
+# Keys a resumed run may not change: what the checkpoints hold (the networks, the optimiser's
+# slots, the EMA copy) and what the data must look like to them (model and data source), and
+# the objective. Training length, logging, learning rates (the divergence guard's advice),
+# strategy, data path and evaluation may change.
+FIXED_ON_RESUME = ("model.", "loss.", "data.source", "optim.optimizer", "train.ema_decay")
 
 
 def flatten(config: Any, prefix: str = "") -> Dict[str, Any]:
@@ -392,9 +391,9 @@ def flatten(config: Any, prefix: str = "") -> Dict[str, Any]:
 
 
 def resume_conflicts(saved: ExperimentConfig, new: ExperimentConfig) -> List[str]:
-    """``key: saved -> new`` for each key that differs and may not change on resume."""
+    """``key: saved -> new`` for each key of ``FIXED_ON_RESUME`` that differs."""
     old_flat, new_flat = flatten(saved), flatten(new)
     return [f"{key}: {old_flat[key]!r} -> {new_flat[key]!r}" for key in sorted(old_flat)
             if old_flat[key] != new_flat[key]
-            and not any(key == k or (k.endswith(".") and key.startswith(k))
-                        for k in RESUMABLE_KEYS)]
+            and any(key == k or (k.endswith(".") and key.startswith(k))
+                    for k in FIXED_ON_RESUME)]

@@ -9,8 +9,8 @@ so the update equals the single-device update on the global batch.
 
 Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
 ``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
-folder resumes from the latest, when its config differs from ``config.json`` only in keys
-``config.RESUMABLE_KEYS`` allows; otherwise it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
+folder resumes from the latest, unless its config differs from ``config.json`` in a key of
+``config.FIXED_ON_RESUME``: then it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
 time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
 from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
 A step whose losses are not finite stops the run with ``TrainingDiverged``; nothing is saved
@@ -36,6 +36,7 @@ from lsgan_tf.models import GanModels, build_models
 from lsgan_tf.strategy import make_strategy
 
 SAMPLE_SEED = 1234
+PROGRESS_SECONDS = 10.0  # a progress line (and TensorBoard scalars) at least this often
 
 
 class TrainingDiverged(RuntimeError):
@@ -114,9 +115,14 @@ class GanTrainer:
         self.loss_fn = get_loss(config.loss)
 
     def restore(self) -> int:
-        """Restores the latest checkpoint if there is one; returns the step to start from."""
+        """Restores the latest checkpoint if there is one; returns the step to start from.
+
+        The learning rates are the config's, not the checkpoint's (Keras keeps them in the
+        optimiser's variables): lowering them is how a diverged run is resumed."""
         if self.manager.latest_checkpoint:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            self.d_opt.learning_rate.assign(self.config.optim.lr_d)
+            self.g_opt.learning_rate.assign(self.config.optim.lr_g)
         return int(self.step.numpy())
 
     def _inputs(self, samples, labels):
@@ -249,7 +255,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     logs = os.path.join(out_dir, "logs")
     writer = tf.summary.create_file_writer(logs)
     sample_inputs = fixed_sample_inputs(config, trainer.models)
-    progress = Progress(total, start, train_cfg.batch_size, stream)
+    progress = Progress(total, start, train_cfg.batch_size, stream, PROGRESS_SECONDS)
     metrics: Dict[str, float] = {}
     samples_path = None
     for step in range(start + 1, total + 1):

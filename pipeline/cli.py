@@ -111,7 +111,7 @@ def main(argv=None) -> None:
         print(command_help(module))
         sys.exit(0)
     if "--helpfull" in own_flags:
-        from absl import flags
+        from absl import app, flags, logging  # noqa: F401  (app and logging define flags)
 
         print(flags.FLAGS.get_help())
         sys.exit(0)

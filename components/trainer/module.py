@@ -2,7 +2,8 @@
 
 ``fn_args.custom_config["config"]`` is the JSON of the resolved ``ExperimentConfig``
 (``lsgan_tf.config.resolve``, done by ``lsgan run`` / ``lsgan compile`` before the pipeline is
-built), so the Trainer's cache key changes exactly when a value changes. The data is the
+built) without its ``eval`` part, which goes to the GanEvaluator: the Trainer's cache key
+changes exactly when a value that training reads changes, and re-scoring never retrains. The data is the
 Examples artifact whose ``Split-train`` shards are ``fn_args.train_files``: ``data.source``
 becomes ``tfrecord`` and ``data.path`` its root. ``fn_args.train_steps`` (``TrainArgs``), when
 set, replaces ``train.steps``. Checkpoints, TensorBoard logs, samples and ``config.json`` go to
@@ -12,6 +13,7 @@ training itself is ``lsgan_tf.training.train``, the same loop as ``lsgan train``
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from typing import Any, Dict, List
 
@@ -32,8 +34,10 @@ def examples_root(train_files: List[str]) -> str:
 
 
 def trainer_custom_config(config: config_lib.ExperimentConfig) -> Dict[str, Any]:
-    """What the pipeline gives the Trainer: the resolved config as JSON."""
-    return {CONFIG_KEY: config_lib.to_json(config)}
+    """What the pipeline gives the Trainer: the resolved config as JSON, less ``eval``."""
+    values = config_lib.to_dict(config)
+    del values["eval"]
+    return {CONFIG_KEY: json.dumps(values, indent=2, sort_keys=True)}
 
 
 def experiment_config(custom_config: Dict[str, Any], data_root: str,

@@ -4,13 +4,16 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
 def run(*args):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600)
+    """``lsgan ARGS`` as a user's shell starts it (without the test session's log settings)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_train_then_generate(tmp_path):
@@ -31,10 +34,66 @@ def test_train_then_generate(tmp_path):
     assert bad.returncode != 0 and "--label must be in [0, 10)" in bad.stderr
 
 
-def test_clear_errors_for_bad_flags(tmp_path):
-    bad_set = run("train", "--preset=digits", f"--out={tmp_path}", "--set", "optim.lr=1")
-    assert bad_set.returncode != 0 and "unknown key 'lr' in OptimConfig" in bad_set.stderr
-    bad_preset = run("train", "--preset=celeba", f"--out={tmp_path}")
-    assert bad_preset.returncode != 0 and "known presets: dcgan, digits" in bad_preset.stderr
+@pytest.mark.parametrize("args, line", [
+    (["--set", "optim.lr=1"], "lsgan train: --set optim.lr: unknown key 'lr' in OptimConfig"),
+    (["--preset=celeba"], "lsgan train: --preset=celeba: unknown preset; known presets: dcgan, "
+                          "digits"),
+    (["--preset=dcgan", "--set", "model.image_size=48"],
+     "lsgan train: model.image_size=48: the dcgan model builds 32, 64, 128"),
+    (["--preset=dcgan", "--set", "model.num_classes=2"],
+     "lsgan train: model.num_classes=2: the dcgan model is unconditional"),
+    (["--preset=dcgan"], "lsgan train: data.path='': data.source=tfrecord needs a prepared folder"),
+    (["--bogus=1"], "lsgan train: Unknown command line flag 'bogus'"),
+])
+def test_bad_settings_are_one_line_and_exit_2(tmp_path, args, line):
+    result = run("train", f"--out={tmp_path / 'run'}", *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(line)
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_unknown_subcommand_and_help():
     unknown = run("fly")
     assert unknown.returncode == 2 and "unknown subcommand 'fly'" in unknown.stderr
+    for name, flag in [("train", "--preset"), ("train", "--out"), ("run", "--thresholds"),
+                       ("compile", "--root"), ("generate", "--model"), ("prep", "--source"),
+                       ("evaluate", "--extractor")]:
+        shown = run(name, "--help")
+        assert shown.returncode == 0 and f"  {flag}:" in shown.stdout, (name, shown.stderr)
+    full = run("train", "--helpfull")
+    assert full.returncode == 0 and "--preset" in full.stdout and "--verbosity" in full.stdout
+
+
+def test_resume_with_other_widths_refuses_and_keeps_config(tmp_path):
+    out = tmp_path / "run"
+    tiny = ["--set=train.batch_size=8", "--set=model.g_width=8", "--set=model.d_width=8",
+            "--set=model.d_dense=16", "--set=model.phi_dim=4", "--set=train.log_every=1"]
+    first = run("train", f"--out={out}", "--steps=2", *tiny)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = (out / "config.json").read_bytes()
+    checkpoints = sorted(os.listdir(out / "checkpoints"))
+    wider = run("train", f"--out={out}", "--steps=4", *tiny, "--set=model.g_width=16")
+    assert wider.returncode == 2 and "Traceback" not in wider.stderr
+    (line,) = wider.stderr.splitlines()
+    assert "model.g_width: 8 -> 16" in line and f"--config={out}/config.json" in line
+    assert (out / "config.json").read_bytes() == before
+    assert sorted(os.listdir(out / "checkpoints")) == checkpoints
+    longer = run("train", f"--out={out}", "--steps=3", *tiny)  # length may change
+    assert longer.returncode == 0 and "resuming from" in longer.stdout and "step 3/3" in longer.stdout
+
+
+def test_config_json_repeats_a_run_exactly(tmp_path):
+    first = run("train", f"--out={tmp_path / 'a'}", "--steps=3", "--set=train.batch_size=8",
+                "--set=model.g_width=8", "--set=model.d_width=8", "--set=model.d_dense=16",
+                "--set=model.phi_dim=4", "--set=optim.lr_d=1e-3", "--set=train.seed=7")
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = run("train", f"--out={tmp_path / 'b'}", f"--config={tmp_path / 'a' / 'config.json'}")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (tmp_path / "a" / "config.json").read_bytes() == (tmp_path / "b" / "config.json").read_bytes()
+    grids = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.png"
+        assert run("generate", f"--model={tmp_path / name / 'saved_model'}", "--n=8",
+                   f"--out={path}").returncode == 0
+        grids.append(np.asarray(Image.open(path)))
+    np.testing.assert_array_equal(grids[0], grids[1])

@@ -103,14 +103,17 @@ def test_threshold_names_cover_what_the_evaluator_reports():
     assert reported == set(SCORES)
 
 
-def test_resume_conflicts_allow_length_and_logging_only():
+def test_resume_conflicts_are_the_model_loss_and_data_keys():
     saved = resolve("digits")
     longer = resolve("digits", overrides=["train.steps=5000", "train.log_every=7",
-                                          "eval.num_samples=300", "train.strategy=mirrored"])
+                                          "eval.num_samples=300", "train.strategy=mirrored",
+                                          "optim.lr_d=1e-5"])
     assert config_lib.resume_conflicts(saved, longer) == []
-    wider = resolve("digits", overrides=["model.g_width=32", "optim.lr_d=1e-3"])
-    assert config_lib.resume_conflicts(saved, wider) == ["model.g_width: 64 -> 32",
-                                                         "optim.lr_d: 0.0002 -> 0.001"]
+    other = resolve("digits", overrides=["model.g_width=32", "loss.type=pearson",
+                                         "optim.optimizer=rmsprop", "train.ema_decay=0.9"])
+    assert config_lib.resume_conflicts(saved, other) == [
+        "loss.type: 'ls' -> 'pearson'", "model.g_width: 64 -> 32",
+        "optim.optimizer: 'adam' -> 'rmsprop'", "train.ema_decay: 0.0 -> 0.9"]
 
 
 def test_resolving_imports_no_tensorflow():

@@ -81,7 +81,7 @@ def test_run_stopped_and_started_again_resumes_at_its_step(tmp_path):
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     out = str(tmp_path / "run")
     train(tiny_digits(steps=2), out, stream=io.StringIO())
-    diverging = tiny_digits(steps=5, **{"loss.type": "least_squares", "loss.b": "1e30"})
+    diverging = tiny_digits(steps=5, **{"optim.lr_d": "1e30", "optim.lr_g": "1e30"})
     with pytest.raises(TrainingDiverged, match=r"diverged at step 3: .*ckpt-2"):
         train(diverging, out, stream=io.StringIO())
     assert tf.train.latest_checkpoint(os.path.join(out, "checkpoints")).endswith("ckpt-2")
@@ -92,3 +92,34 @@ def test_ema_generator_is_exported(tmp_path):
                    stream=io.StringIO())
     reader = tf.train.load_checkpoint(result.checkpoints)
     assert any(k.startswith("ema_generator/") for k in reader.get_variable_to_shape_map())
+
+
+def test_progress_lines_and_scalars_also_come_by_wall_time(tmp_path, monkeypatch):
+    from lsgan_tf import training
+
+    monkeypatch.setattr(training, "PROGRESS_SECONDS", 0.0)  # every step is "10 s later"
+    log = io.StringIO()
+    result = train(tiny_digits(steps=3, **{"train.log_every": "100"}), str(tmp_path / "r"),
+                   stream=log)
+    assert [line.split()[2] for line in log.getvalue().splitlines() if " step " in line] == [
+        "1/3", "2/3", "3/3"]
+    steps = set()
+    for name in os.listdir(result.logs):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(result.logs, name)):
+            if any(value.tag == "d_loss" for value in event.summary.value):
+                steps.add(event.step)
+    assert steps == {1, 2, 3}
+
+
+def test_progress_is_due_after_its_interval(monkeypatch):
+    from lsgan_tf import training
+
+    clock = [100.0]
+    monkeypatch.setattr(training.time, "time", lambda: clock[0])
+    progress = training.Progress(10, 0, 8, io.StringIO(), every_seconds=10.0)
+    clock[0] = 109.9
+    assert not progress.due()
+    clock[0] = 110.0
+    assert progress.due()
+    progress.update(3, {"d_loss": 1.0})
+    assert not progress.due()

@@ -1,11 +1,25 @@
 """The Kubeflow compile names every component and the given image."""
+import dataclasses
 import json
+import subprocess
+import sys
 
+from lsgan_tf import config as config_lib
+from lsgan_tf.config import resolve
 from pipeline.kubeflow_runner import compile_pipeline
 
 
+def test_compile_needs_a_root():
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "compile", "--image=x"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "lsgan compile: flag --root=None: Flag --root must have a value other than None."]
+
+
 def test_compile_writes_pipeline_json(tmp_path):
-    path = compile_pipeline(preset="digits", image="registry.example/lsgan:7",
+    config = resolve("digits", overrides=["optim.lr_d=3e-4", "eval.num_samples=300"])
+    path = compile_pipeline(config=config, image="registry.example/lsgan:7",
                             output=str(tmp_path / "pipeline.json"), source="digits",
                             pipeline_root="gs://bucket/lsgan", serving_dir="gs://bucket/serving")
     spec = json.load(open(path))["pipelineSpec"]
@@ -17,3 +31,11 @@ def test_compile_writes_pipeline_json(tmp_path):
               if "container" in executor}
     assert images == {"registry.example/lsgan:7"}
     assert any("resolver" in name for name in tasks)
+    # The resolved config travels whole: the Trainer's custom_config and the evaluator's eval.
+    params = tasks["Trainer"]["inputs"]["parameters"]
+    custom = json.loads(params["custom_config"]["runtimeValue"]["constantValue"]["stringValue"])
+    assert config_lib.from_json(custom["config"]) == dataclasses.replace(
+        config, eval=config_lib.EvalConfig())  # eval goes to the evaluator only
+    params = tasks["GanEvaluator"]["inputs"]["parameters"]
+    evaluation = params["eval_config"]["runtimeValue"]["constantValue"]["stringValue"]
+    assert config_lib.merge_dict(config_lib.EvalConfig(), json.loads(evaluation)) == config.eval
