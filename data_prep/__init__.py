@@ -5,7 +5,7 @@ Layers, each its own module:
   records        what flows between the steps: ``Record``, ``Decoded``, ``Reject``, ``Skipped``
   images         Pillow decoding (magic bytes), shorter-side crop, pad-to-square, channels
   source         the ``Source`` contract a plugin implements (plan, setup, read, decode)
-  files          input files named by a path, a directory or a glob
+  files          input files named by a path, a directory or a glob, via Beam's FileSystems
   sources/       one plugin per format, registered by name in ``sources.SOURCES``
   prepare        ``ReadAndPrepare``: PBegin -> tf.Examples tagged by split + dead letters
   write          ``WritePrepared``: the output layout (shards, labels.txt, stats.json, rejects/)

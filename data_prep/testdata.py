@@ -18,6 +18,8 @@ from PIL import Image
 
 from data_prep.sources.hwdb import HEADER
 
+# Plain open(): these write local test fixtures, never a remote input (see data_prep.files).
+
 
 def lsun_key(index: int) -> str:
     """A 40-hex-digit key like LSUN's (SHA-1 of the index)."""

@@ -15,8 +15,6 @@ Returns the PCollection holding the stats dict (one element).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import Dict, Mapping, Optional, Tuple
 
 import apache_beam as beam
@@ -38,23 +36,18 @@ def reject_line(reject: Reject) -> str:
                      for field in (reject.id, reject.reason, reject.detail))
 
 
-def _copy_to(local_path: str, destination: str) -> None:
-    with open(local_path, "rb") as source, FileSystems.create(destination) as target:
-        target.write(source.read())
-
-
 def _write_labels(names, output_dir: str) -> Tuple[str, int]:
-    """labels.txt written by ``example_schema.write_labels`` and copied to ``output_dir``;
-    returns the stats part ``("classes", number of names)``."""
-    with tempfile.TemporaryDirectory() as local:
-        _copy_to(example_schema.write_labels(local, list(names)),
-                 FileSystems.join(output_dir, example_schema.LABELS_FILE))
+    """labels.txt (``example_schema.labels_text``) written to ``output_dir``; returns the stats
+    part ``("classes", number of names)``."""
+    path = FileSystems.join(output_dir, example_schema.LABELS_FILE)
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as target:
+        target.write(example_schema.labels_text(list(names)).encode("utf-8"))
     return "classes", len(names)
 
 
 def _write_stats(stats: Dict, output_dir: str) -> Dict:
     path = FileSystems.join(output_dir, example_schema.STATS_FILE)
-    with FileSystems.create(path) as target:
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as target:
         target.write((json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
                      .encode("utf-8"))
     return stats
@@ -105,7 +98,8 @@ def WritePrepared(prepared: Mapping[str, beam.PCollection], output_dir: str,
         title = split.title()
         shards = (prepared[split]
                   | f"Write{title}" >> beam.io.WriteToTFRecord(
-                      os.path.join(example_schema.split_dir(output_dir, split), SHARD_PREFIX),
+                      FileSystems.join(example_schema.split_dir(output_dir, split),
+                                       SHARD_PREFIX),
                       file_name_suffix=example_schema.TFRECORD_SUFFIX,
                       compression_type=CompressionTypes.GZIP))
         parts.append(shards | f"Shards{title}" >> _CountAs("shards", split))
@@ -113,7 +107,8 @@ def WritePrepared(prepared: Mapping[str, beam.PCollection], output_dir: str,
     reject_files = (prepared[REJECTS]
                     | "FormatRejects" >> beam.Map(reject_line)
                     | "WriteRejects" >> beam.io.WriteToText(
-                        os.path.join(output_dir, example_schema.REJECTS_DIR, REJECTS_PREFIX),
+                        FileSystems.join(output_dir, example_schema.REJECTS_DIR,
+                                         REJECTS_PREFIX),
                         file_name_suffix=REJECTS_SUFFIX))
     parts.append(reject_files | "ShardsRejects" >> _CountAs("shards", REJECTS))
     for key, name in ((REJECTS, "rejected"), (SKIPPED, "skipped")):

@@ -13,14 +13,12 @@ Training batches are dicts:
 """
 from __future__ import annotations
 
-import glob
-import os
 from typing import List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
-from lsgan_tf import example_schema
+from lsgan_tf import example_schema, paths
 from lsgan_tf.errors import UsageError
 from lsgan_tf.registry import DATA_SOURCES
 from lsgan_tf.sources import POINTS, DatasetInfo
@@ -34,9 +32,9 @@ class DataError(UsageError):
 
 def split_files(root: str, split: str) -> List[str]:
     """The shards of one split of a prepared directory; a clear error when there are none."""
-    if not os.path.isdir(root):
+    if not paths.isdir(root):
         raise DataError(f"data directory {root!r} does not exist (make one with `lsgan prep`)")
-    files = sorted(glob.glob(example_schema.split_pattern(root, split)))
+    files = paths.glob(example_schema.split_pattern(root, split))
     if not files:
         raise DataError(f"no {example_schema.TFRECORD_SUFFIX} shards in "
                         f"{example_schema.split_dir(root, split)!r}")

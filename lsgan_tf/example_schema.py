@@ -115,22 +115,26 @@ def feature_spec() -> Dict[str, object]:
     }
 
 
+def labels_text(names: List[str]) -> str:
+    """The text of ``labels.txt``: one UTF-8 class name per line, line i = label i."""
+    return "".join(f"{name}\n" for name in names)
+
+
 def read_labels(root: str) -> List[str]:
     """Class names from ``<root>/labels.txt`` (line i names label i); [] when there is none."""
+    from lsgan_tf import paths
+
     path = os.path.join(root, LABELS_FILE)
-    if not os.path.exists(path):
+    if not paths.exists(path):
         return []
-    with open(path, encoding="utf-8") as handle:
-        return [line.rstrip("\n") for line in handle if line.rstrip("\n")]
+    return [line for line in paths.read_text(path).split("\n") if line]
 
 
 def write_labels(root: str, names: List[str]) -> str:
-    """Writes ``labels.txt`` (one UTF-8 class name per line, line i = label i)."""
-    path = os.path.join(root, LABELS_FILE)
-    with open(path, "w", encoding="utf-8") as handle:
-        for name in names:
-            handle.write(f"{name}\n")
-    return path
+    """Writes ``labels.txt`` (``labels_text``) under ``root`` (any ``tf.io.gfile`` path)."""
+    from lsgan_tf import paths
+
+    return paths.write_text(os.path.join(root, LABELS_FILE), labels_text(names))
 
 
 def split_of(record_id: str, eval_fraction: float) -> str:

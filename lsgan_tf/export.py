@@ -101,7 +101,7 @@ def warmup_requests(module: GeneratorModule, path: str, count: int = 2) -> str:
     """Writes PredictionLog records for both signatures (TF Serving replays them at load)."""
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.TFRecordWriter(path) as writer:
         z = np.zeros((count, module._zdim), np.float32)
         inputs = {"serving_default": {"z": tf.make_tensor_proto(z)},

@@ -1,12 +1,14 @@
 """Sample grids: uint8 images [n, H, W, C] tiled into one PNG."""
 from __future__ import annotations
 
+import io
 import math
-import os
 from typing import Optional
 
 import numpy as np
 from PIL import Image
+
+from lsgan_tf import paths
 
 
 def to_uint8(samples: np.ndarray, output_activation: str) -> np.ndarray:
@@ -39,9 +41,15 @@ def grid(images: np.ndarray, ncol: Optional[int] = None, pad: int = 2) -> np.nda
     return out
 
 
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def save_grid(images: np.ndarray, path: str, ncol: Optional[int] = None) -> str:
-    """Writes ``grid(images, ncol)`` as a PNG at ``path`` (folders created) and returns it."""
+    """Writes ``grid(images, ncol)`` as a PNG at ``path`` (any ``tf.io.gfile`` path, folders
+    created) and returns it."""
     tiled = grid(images, ncol)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    Image.fromarray(tiled[:, :, 0] if tiled.shape[2] == 1 else tiled).save(path)
-    return path
+    image = Image.fromarray(tiled[:, :, 0] if tiled.shape[2] == 1 else tiled)
+    return paths.write_bytes(paths.absolute(path), png_bytes(image))

@@ -241,7 +241,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     to ``export_dir`` (default ``<out_dir>/saved_model``)."""
     config = resolve_for_data(config)
     check_resume(config, out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    tf.io.gfile.makedirs(out_dir)
     config_lib.save(config, os.path.join(out_dir, "config.json"))
     trainer = GanTrainer(config, out_dir)
     start = trainer.restore()

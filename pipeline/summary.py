@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+from tfx.dsl.io import fileio
 
 ARTIFACT_TYPES = ("ModelEvaluation", "ModelBlessing", "PushedModel", "ModelRun", "Examples")
 
@@ -38,9 +39,9 @@ def latest_outputs(metadata_path: str) -> Dict[str, Any]:
     evaluation, blessing, pushed = (latest["ModelEvaluation"], latest["ModelBlessing"],
                                     latest["PushedModel"])
     decision = {}
-    if evaluation is not None and os.path.exists(os.path.join(evaluation.uri, "blessing.json")):
-        with open(os.path.join(evaluation.uri, "blessing.json"), encoding="utf-8") as handle:
-            decision = json.load(handle)
+    if evaluation is not None and fileio.exists(os.path.join(evaluation.uri, "blessing.json")):
+        with fileio.open(os.path.join(evaluation.uri, "blessing.json")) as handle:
+            decision = json.loads(handle.read())
     executions = store.get_executions()
     states = {}
     for execution in executions:
@@ -66,9 +67,9 @@ def format_summary(outputs: Dict[str, Any], metadata_path: str, seconds: float) 
 
     lines = [f"\n[lsgan] pipeline finished in {seconds:.0f}s "
              f"(executions: {', '.join(f'{n} {s.lower()}' for s, n in outputs['executions'].items())})"]
-    if outputs["metrics"] and os.path.exists(outputs["metrics"]):
-        with open(outputs["metrics"], encoding="utf-8") as handle:
-            lines.append(format_table(json.load(handle)))
+    if outputs["metrics"] and fileio.exists(outputs["metrics"]):
+        with fileio.open(outputs["metrics"]) as handle:
+            lines.append(format_table(json.loads(handle.read())))
     if "fd_noise_ratio" in outputs["scores"]:
         lines.append(f"fd / fd(noise)      {outputs['scores']['fd_noise_ratio']:.4g}")
     verdict = "yes" if outputs["blessed"] else "no (" + "; ".join(outputs["reasons"]) + ")"

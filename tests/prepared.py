@@ -1,4 +1,5 @@
-"""A prepared directory in the data contract, written directly (no Beam) for fast tests."""
+"""A prepared directory in the data contract, written directly (no Beam) for fast tests; the
+root may be any ``tf.io.gfile`` path (``ram://`` too)."""
 import os
 
 import tensorflow as tf
@@ -9,7 +10,7 @@ from lsgan_tf import example_schema
 def write_prepared(root, images, labels, names=None):
     """Writes every (image, label) to both splits' single shard, and ``labels.txt``."""
     for split in example_schema.SPLITS:
-        os.makedirs(example_schema.split_dir(root, split), exist_ok=True)
+        tf.io.gfile.makedirs(example_schema.split_dir(root, split))
         path = os.path.join(example_schema.split_dir(root, split),
                             "data-00000" + example_schema.TFRECORD_SUFFIX)
         with tf.io.TFRecordWriter(path, options="GZIP") as writer:

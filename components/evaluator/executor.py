@@ -7,6 +7,7 @@ import os
 from typing import Any, Dict, List
 
 from tfx.dsl.components.base import base_executor
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
@@ -39,8 +40,8 @@ def _write_blessing(artifact, blessed: bool, model, baseline) -> None:
     from tfx.components.evaluator import constants
 
     name = constants.BLESSED_FILE_NAME if blessed else constants.NOT_BLESSED_FILE_NAME
-    with open(os.path.join(artifact.uri, name), "w", encoding="utf-8"):
-        pass
+    with fileio.open(os.path.join(artifact.uri, name), "w") as handle:
+        handle.write("")  # an untouched handle creates no file on some file systems (ram://)
     artifact.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
                                      constants.BLESSED_VALUE if blessed
                                      else constants.NOT_BLESSED_VALUE)
@@ -77,8 +78,8 @@ class Executor(base_executor.BaseExecutor):
         decision = {"blessed": blessed, "reasons": reasons, "thresholds": thresholds,
                     "tolerance": tolerance, "scores": scores, "baseline_scores": baseline_scores,
                     "baseline_model": baseline.uri if baseline is not None else None}
-        with open(os.path.join(evaluation.uri, BLESSING_FILE), "w", encoding="utf-8") as handle:
-            json.dump(decision, handle, indent=2)
+        with fileio.open(os.path.join(evaluation.uri, BLESSING_FILE), "w") as handle:
+            handle.write(json.dumps(decision, indent=2))
         for key in ("fd", "fd_noise_ratio", "precision", "recall", "modes_covered"):
             if key in scores:
                 evaluation.set_float_custom_property(key, float(scores[key]))

@@ -8,6 +8,11 @@ Directories whose names start with ``.`` are ignored. Every other file is read: 
 not an image is a reject (``not_an_image``, ``empty``, ``corrupt_image``...). Images are
 converted to RGB (``--channels=1`` for grayscale), the shorter side resized and centre-cropped
 to ``image_size`` (default 64). ``id`` = the path relative to the input directory.
+
+The directory is listed and its files read through Beam's ``FileSystems`` (``data_prep.files``):
+local or remote (``gs://bucket/pets``). A listing holds files only, so a class directory is one
+with at least one file below it (object stores have no empty folders; a local empty
+subdirectory is no class either).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from data_prep import images
+from data_prep.files import is_folder, join, list_folder, open_raw
 from lsgan_tf.example_schema import UNLABELED
 from data_prep.records import Record, Reject
 from data_prep.source import InputError, Plan, Source, chunked
@@ -27,13 +33,8 @@ OUTSIDE_CLASS_DIR = "outside_class_dir"
 UNREADABLE = "unreadable"
 
 
-def _files_below(root: str, folder: str) -> List[str]:
-    """Paths relative to ``root`` of the files below ``root/folder``, hidden folders left out."""
-    found = []
-    for current, folders, names in os.walk(os.path.join(root, folder)):
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        found += [os.path.relpath(os.path.join(current, name), root) for name in names]
-    return found
+def _parts(relative: str) -> List[str]:
+    return relative.replace(os.sep, "/").split("/")
 
 
 @SOURCES.register("folder")
@@ -45,19 +46,21 @@ class FolderSource(Source):
 
     def plan(self) -> Plan:
         root = self.input_path
-        if not os.path.isdir(root):
+        listed = [rel for rel, _ in list_folder(root)]
+        if not listed and not is_folder(root):
             raise InputError(f"folder: {root} is not a directory")
-        entries = sorted(os.listdir(root))
-        classes = [name for name in entries
-                   if not name.startswith(".") and os.path.isdir(os.path.join(root, name))]
-        files: List[Tuple[str, Optional[int]]]
-        if classes:
-            files = [(rel, label) for label, name in enumerate(classes)
-                     for rel in _files_below(root, name)]
-            files += [(name, None) for name in entries
-                      if os.path.isfile(os.path.join(root, name))]
-        else:
-            files = [(rel, UNLABELED) for rel in _files_below(root, "")]
+        folders = [_parts(rel)[:-1] for rel in listed]
+        classes = sorted({parts[0] for parts in folders
+                          if parts and not parts[0].startswith(".")})
+        label_of = {name: label for label, name in enumerate(classes)}
+        files: List[Tuple[str, Optional[int]]] = []
+        for rel, parts in zip(listed, folders):
+            if any(folder.startswith(".") for folder in parts):
+                continue  # below a hidden directory
+            if parts:
+                files.append((rel, label_of[parts[0]]))
+            else:
+                files.append((rel, None if classes else UNLABELED))
         files = sorted(files)[:self.options.max_records]
         kind = f"{len(classes)} class folders" if classes else "a flat folder (unlabeled)"
         return Plan(shards=chunked(files, FILES_PER_SHARD), class_names=tuple(classes),
@@ -70,7 +73,7 @@ class FolderSource(Source):
                 yield Reject(rel, OUTSIDE_CLASS_DIR, "a file next to the class folders")
                 continue
             try:
-                with open(os.path.join(self.input_path, rel), "rb") as handle:
+                with open_raw(join(self.input_path, rel)) as handle:
                     data = handle.read()
             except OSError as error:
                 yield Reject(rel, UNREADABLE, str(error))

@@ -13,6 +13,7 @@ with white, resized to ``image_size`` (default 28), grayscale. Labels: the vocab
 tag kept in the run, sorted by tag code bytes; ``labels.txt`` holds the characters.
 ``--charset=gb2312_level1`` keeps the 3,755 level-1 characters (lead B0-D7, trail A1-FE, up to
 D7F9); the others are counted as skipped. ``id`` = ``path/relative/to/root.gnt:byte_offset``.
+Files are listed and read through Beam's ``FileSystems`` (``data_prep.files``): local or remote.
 
 Bad samples are rejects and reading goes on after them: a size field that disagrees with
 W x H (the next sample is found from whichever of the two lengths leads to a consistent header),
@@ -20,14 +21,13 @@ a file that ends mid-sample, a tag that does not decode, a zero-sized image.
 """
 from __future__ import annotations
 
-import os
 import struct
 from typing import BinaryIO, Iterator, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
 from data_prep import images
-from data_prep.files import find_files, name_matcher
+from data_prep.files import find_files, join, name_matcher, open_raw
 from data_prep.options import CHARSET_GB2312_LEVEL1
 from data_prep.records import BadRecord, ClassKey, Record, Reject, Skipped
 from data_prep.source import Plan, Source
@@ -121,7 +121,7 @@ def in_gb2312_level1(tag: bytes) -> bool:
 @SOURCES.register("hwdb")
 class HwdbSource(Source):
     """CASIA-HWDB ``.gnt`` characters -> grayscale squares; one shard per file:
-    ``(root, name relative to root, how many samples to read or None for all)``."""
+    ``(root, name relative to root, file size, how many samples to read or None for all)``."""
 
     default_image_size = 28
     default_channels = 1
@@ -140,39 +140,37 @@ class HwdbSource(Source):
         return Record(record_id, (item.width, item.height, item.pixels),
                       ClassKey(item.tag, character))
 
-    def _items(self, root: str, name: str, read_pixels: bool
+    def _items(self, root: str, name: str, file_size: int, read_pixels: bool
                ) -> Iterator[Union[Record, Reject, Skipped]]:
-        path = os.path.join(root, name)
-        with open(path, "rb") as handle:
-            file_size = os.fstat(handle.fileno()).st_size
+        with open_raw(join(root, name)) as handle:
             for item in parse_gnt(handle, file_size, read_pixels):
                 yield self._classify(name, item)
 
     def plan(self) -> Plan:
-        root, names = find_files(self.input_path, name_matcher("*.gnt"), ".gnt")
+        root, files = find_files(self.input_path, name_matcher("*.gnt"), ".gnt")
         limit = self.options.max_records
         if limit is None:
-            shards = tuple((root, name, None) for name in names)
-            return Plan(shards, discover_labels=True, description=f"{len(names)} .gnt files")
+            shards = tuple((root, name, size, None) for name, size in files)
+            return Plan(shards, discover_labels=True, description=f"{len(files)} .gnt files")
         shards, total = [], 0
-        for name in names:
+        for name, size in files:
             count = 0
-            for item in self._items(root, name, read_pixels=False):
+            for item in self._items(root, name, size, read_pixels=False):
                 if total + count == limit:
                     break
                 count += not isinstance(item, Skipped)
-            shards.append((root, name, count))
+            shards.append((root, name, size, count))
             total += count
             if total == limit:
                 break
         return Plan(tuple(shards), discover_labels=True,
                     description=f"the first {total:,} samples of {len(shards)} .gnt files")
 
-    def read(self, shard: Tuple[str, str, Optional[int]]
+    def read(self, shard: Tuple[str, str, int, Optional[int]]
              ) -> Iterator[Union[Record, Reject, Skipped]]:
-        root, name, limit = shard
+        root, name, size, limit = shard
         count = 0
-        for item in self._items(root, name, read_pixels=True):
+        for item in self._items(root, name, size, read_pixels=True):
             if count == limit:
                 return
             count += not isinstance(item, Skipped)

@@ -10,10 +10,11 @@ file with ``idx3`` in its name). The labels of an images file are the file named
 ``0`` .. ``max label``. EMNIST stores images transposed: ``--transpose``. Images are resized to
 ``image_size`` (default 28, MNIST's own size), grayscale. ``id`` = ``file:index``.
 A file that ends early yields rejects (``truncated``) for the images it lacks.
+Files are listed and read through Beam's ``FileSystems`` (``data_prep.files``): local or remote;
+a ``.gz`` is read raw and decompressed here, so that a truncated one still gives what it holds.
 """
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
@@ -21,7 +22,7 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 import numpy as np
 
 from data_prep import images
-from data_prep.files import find_files, name_matcher
+from data_prep.files import exists, find_files, join, name_matcher, open_raw
 from data_prep.records import Record, Reject
 from data_prep.source import InputError, Plan, Source
 from data_prep.sources import SOURCES
@@ -38,7 +39,7 @@ def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
     """The (decompressed) content of an IDX file, or its first ``limit`` bytes; a truncated
     ``.gz`` gives what it holds. Raises ``zlib.error`` for a corrupt ``.gz``."""
     gzipped = path.endswith(".gz")
-    with open(path, "rb") as handle:
+    with open_raw(path) as handle:
         raw = handle.read(-1 if limit is None else (1 << 16 if gzipped else limit))
     if gzipped:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, limit or 0)
@@ -80,8 +81,8 @@ class IdxSource(Source):
     default_channels = 1
 
     def _labels(self, root: str, name: str, count: int) -> Optional[np.ndarray]:
-        path = os.path.join(root, labels_name(name))
-        if not os.path.isfile(path):
+        path = join(root, labels_name(name))
+        if not exists(path):
             return None
         try:
             data = read_bytes(path)
@@ -93,11 +94,11 @@ class IdxSource(Source):
         return np.frombuffer(data, np.uint8, offset=start)
 
     def plan(self) -> Plan:
-        root, names = find_files(self.input_path, name_matcher("*idx3*"), "IDX images")
+        root, files = find_files(self.input_path, name_matcher("*idx3*"), "IDX images")
         shards: List[tuple] = []
         labeled, max_label, left = [], -1, self.options.max_records
-        for name in names:
-            path = os.path.join(root, name)
+        for name, _ in files:
+            path = join(root, name)
             try:
                 magic, dims, _ = parse_header(read_bytes(path, 64), path)
             except zlib.error as error:
@@ -129,7 +130,7 @@ class IdxSource(Source):
     def _load(self, root: str, name: str, labels_file: Optional[str]) -> "_Loaded":
         """The whole file, decompressed once per worker and kept for the following shards."""
         if name not in self._loaded:
-            path = os.path.join(root, name)
+            path = join(root, name)
             try:
                 data = read_bytes(path)
             except zlib.error as error:
@@ -141,7 +142,7 @@ class IdxSource(Source):
             pixels = np.frombuffer(data, np.uint8, offset=start, count=complete * rows * cols)
             labels = None
             if labels_file:
-                labels_path = os.path.join(root, labels_file)
+                labels_path = join(root, labels_file)
                 label_data = read_bytes(labels_path)
                 labels = np.frombuffer(label_data, np.uint8,
                                        offset=parse_header(label_data, labels_path)[2])

@@ -9,6 +9,19 @@ cuts them into ranges of about ``RANGE_SIZE`` records; each shard is ``(start, s
 worker reads the keys ``start <= key < stop`` with a cursor. The environment is opened
 read-only without locks once per worker process (``setup``; py-lmdb refuses a second open of
 the same path in one process, so every user in the process shares it).
+
+Local paths only. The other sources list and read their files through Beam's ``FileSystems``
+and so take ``gs://`` inputs; an LMDB is memory-mapped by py-lmdb, which needs the folder on a
+local disk of every process that reads it. ``plan`` (the key walk) runs on the launching
+machine while pipeline construction goes on, and ``setup``/``read`` run on the workers, which
+under Dataflow, Flink or Spark are other machines that build their own ``LsunSource`` from the
+same ``--input``: a copy made by ``plan`` would not be on them, and there is no step that runs
+once per worker machine before the reads. Copying in ``setup`` instead would download the
+whole LMDB (LSUN bedroom: 43 GB) once per worker process (the DirectRunner runs one per core),
+and ``teardown`` is not guaranteed to run, so copies would be left on the workers' disks. So a
+remote ``--input`` (any path with a scheme, e.g. ``gs://``) is refused in ``plan``, before
+anything is downloaded, with an ``InputError`` that says to copy the LMDB folder to a local
+disk or to a volume mounted on the workers (gcsfuse, NFS) and pass that path.
 """
 from __future__ import annotations
 
@@ -21,6 +34,7 @@ import lmdb
 import numpy as np
 
 from data_prep import images
+from data_prep.files import is_local
 from data_prep.records import Record
 from data_prep.source import InputError, Plan, Source
 from data_prep.sources import SOURCES
@@ -71,6 +85,12 @@ class LsunSource(Source):
     default_channels = 3
 
     def plan(self) -> Plan:
+        if not is_local(self.input_path):
+            raise InputError(
+                f"lsun: {self.input_path} is not a local path; an LMDB is memory-mapped, so it "
+                "must be on a local disk of every Beam worker: copy the LMDB folder (data.mdb, "
+                "lock.mdb) to a local disk or to a volume mounted on the workers (e.g. gcsfuse) "
+                "and pass that path as --input")
         if not os.path.exists(self.input_path):
             raise InputError(f"lsun: no LMDB at {self.input_path}")
         try:

@@ -13,11 +13,12 @@ Feature extractors that need training are trained once per data set and cached u
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 from absl import flags
+
+from lsgan_tf import paths
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Generator SavedModel directory.")
@@ -67,6 +68,6 @@ def main(argv) -> None:
     print()
     print(format_table(result))
     print()
-    print(f"  metrics       {os.path.abspath(result['metrics_json'])}")
-    print(f"  samples       {os.path.abspath(result['samples_png'])}")
+    print(f"  metrics       {paths.absolute(result['metrics_json'])}")
+    print(f"  samples       {paths.absolute(result['samples_png'])}")
     print(f"  took          {time.time() - start:.0f}s")

@@ -7,10 +7,11 @@ when ``--label`` is not given.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from absl import flags
+
+from lsgan_tf import paths
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Generator SavedModel directory.")
@@ -53,4 +54,4 @@ def main(argv) -> None:
     if client.output_kind != "images":
         sys.exit(f"lsgan generate: {FLAGS.model} makes {client.output_kind}, not images")
     path = save_grid(client.sample(FLAGS.n, FLAGS.seed, labels), FLAGS.out, ncol)
-    print(f"[lsgan] wrote {FLAGS.n} samples to {os.path.abspath(path)}")
+    print(f"[lsgan] wrote {FLAGS.n} samples to {paths.absolute(path)}")

@@ -18,6 +18,8 @@ import time
 
 from absl import flags
 
+from lsgan_tf import paths
+
 from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
 
 FLAGS = flags.FLAGS
@@ -32,23 +34,23 @@ def flag_overrides(data=None, steps=None):
     """``--data`` and ``--steps`` as overrides (placed before ``--set``)."""
     sets = []
     if data:
-        sets += ["data.source=tfrecord", f"data.path={data if '://' in data else os.path.abspath(data)}"]
+        sets += ["data.source=tfrecord", f"data.path={paths.absolute(data)}"]
     if steps is not None:
         sets.append(f"train.steps={steps}")
     return sets
 
 
 def print_summary(result, seconds: float) -> None:
-    out = os.path.abspath(result.out_dir)
+    out = paths.absolute(result.out_dir)
     print("\n[lsgan] training finished", flush=True)
     print(f"  steps         {result.step} in {seconds:.0f}s")
-    print(f"  last losses   " + ", ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
+    print("  last losses   " + ", ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
     if result.samples:
-        print(f"  sample grid   {os.path.abspath(result.samples)}")
-    print(f"  saved model   {os.path.abspath(result.saved_model)}")
-    print(f"  checkpoints   {os.path.abspath(result.checkpoints)}")
+        print(f"  sample grid   {paths.absolute(result.samples)}")
+    print(f"  saved model   {paths.absolute(result.saved_model)}")
+    print(f"  checkpoints   {paths.absolute(result.checkpoints)}")
     print(f"  config        {os.path.join(out, 'config.json')}")
-    print(f"  tensorboard   tensorboard --logdir {os.path.abspath(result.logs)}")
+    print(f"  tensorboard   tensorboard --logdir {paths.absolute(result.logs)}")
 
 
 def main(argv) -> None:

@@ -23,6 +23,8 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
+from lsgan_tf import paths
+
 CACHE_ENV = "LSGAN_EXTRACTOR_CACHE"
 
 
@@ -45,12 +47,12 @@ def fingerprint_arrays(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def fingerprint_files(paths: Iterable[str], root: str) -> str:
+def fingerprint_files(files: Iterable[str], root: str) -> str:
     """SHA-256 (hex) of the files' paths relative to ``root`` and their sizes (cheap: the
     files are not read, so a prepared data set of many GB is fingerprinted at once)."""
     digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(f"{os.path.relpath(path, root)}\0{os.path.getsize(path)}\n".encode())
+    for path in sorted(files):
+        digest.update(f"{os.path.relpath(path, root)}\0{paths.size(path)}\n".encode())
     return digest.hexdigest()
 
 

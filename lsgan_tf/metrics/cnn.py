@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
 from typing import Any, Dict, Optional, Tuple
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from lsgan_tf.metrics.base import (FeatureExtractor, TrainingData, check_images,
                                    default_cache_dir, resize_images, settings_key)
+from lsgan_tf import paths
 from lsgan_tf.registry import EXTRACTORS
 
 MODEL_FILE = "model.keras"
@@ -149,40 +149,39 @@ def train_cnn(settings: CnnSettings, images: np.ndarray, labels: np.ndarray):
     return model, info
 
 
+def load_keras_file(path: str):
+    """A ``.keras`` model read through ``tf.io.gfile`` into memory. (``keras.saving.load_model``
+    copies a remote file to a local temporary folder and leaves it there; its zip reader takes
+    a file object.)"""
+    import io
+
+    from keras.src.saving import saving_lib
+
+    return saving_lib.load_model(io.BytesIO(paths.read_bytes(path)), compile=False)
+
+
 def load_or_train(settings: CnnSettings, training: TrainingData,
                   cache_dir: Optional[str] = None) -> CnnExtractor:
     """The extractor for (settings, training data): loaded from the cache when it was trained
-    before, else trained and saved there (written to a temporary folder, then renamed, so a
-    crash or a concurrent run never leaves a half-written model behind)."""
-    import keras
-
+    before, else trained and saved there. The cache may be remote (``tf.io.gfile``): the model
+    is written first and ``info.json`` last, as the completion marker the loader checks, so a
+    crash never leaves a half-written model that looks complete."""
     settings_dict = dataclasses.asdict(settings)
     key = settings_key(settings.task, settings_dict, training.fingerprint)
     root = cache_dir or default_cache_dir()
     folder = os.path.join(root, f"{settings.task}-{key}")
     status = "loaded"
-    if not os.path.exists(os.path.join(folder, INFO_FILE)):
+    if not paths.exists(os.path.join(folder, INFO_FILE)):
         status = "trained"
         images, labels = training.load()
         model, info = train_cnn(settings, images, labels)
         info.update({"data_fingerprint": training.fingerprint, "data": training.description})
-        os.makedirs(root, exist_ok=True)
-        tmp = f"{folder}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        model.save(os.path.join(tmp, MODEL_FILE))
-        with open(os.path.join(tmp, INFO_FILE), "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=2)
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another run saved the same extractor first: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not os.path.exists(os.path.join(folder, INFO_FILE)):
-                raise
-    with open(os.path.join(folder, INFO_FILE), encoding="utf-8") as handle:
-        stored = json.load(handle)
+        paths.makedirs(folder)
+        model.save(os.path.join(folder, MODEL_FILE))
+        paths.write_text(os.path.join(folder, INFO_FILE), json.dumps(info, indent=2))
+    stored = json.loads(paths.read_text(os.path.join(folder, INFO_FILE)))
     stored.update({"cache": status, "path": folder})
-    model = keras.saving.load_model(os.path.join(folder, MODEL_FILE), compile=False)
+    model = load_keras_file(os.path.join(folder, MODEL_FILE))
     return CnnExtractor(model, settings, stored)
 
 

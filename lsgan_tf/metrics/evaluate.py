@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
+from lsgan_tf import paths
 from lsgan_tf.metrics.base import (FeatureExtractor, TrainingData, fingerprint_arrays,
                                    fingerprint_files)
 from lsgan_tf.metrics.classifier_score import classifier_score, label_accuracy
@@ -77,6 +78,14 @@ def score_samples(extractor: FeatureExtractor, real: np.ndarray, fake: np.ndarra
     return scores
 
 
+def is_prepared_folder(data: str) -> bool:
+    """Whether ``data`` names a prepared folder (any ``tf.io.gfile`` path), not a built-in
+    data set."""
+    from lsgan_tf.registry import DATA_SOURCES
+
+    return data not in DATA_SOURCES and paths.isdir(data)
+
+
 def training_data(data: str, max_records: Optional[int] = None) -> TrainingData:
     """The ``train`` split of ``data`` for extractors: a prepared folder is fingerprinted by
     its shard names and sizes (and ``labels.txt``) without reading it; a built-in data set by
@@ -87,12 +96,12 @@ def training_data(data: str, max_records: Optional[int] = None) -> TrainingData:
     def load():
         return data_lib.load_split(data, example_schema.TRAIN, max_records=max_records)
 
-    if os.path.isdir(data):
+    if is_prepared_folder(data):
         files = data_lib.split_files(data, example_schema.TRAIN)
         labels_file = os.path.join(data, example_schema.LABELS_FILE)
-        files += [labels_file] if os.path.exists(labels_file) else []
+        files += [labels_file] if paths.exists(labels_file) else []
         fingerprint = fingerprint_files(files, data) + f":max={max_records}"
-        return TrainingData(fingerprint, load, os.path.abspath(data))
+        return TrainingData(fingerprint, load, paths.absolute(data))
     images, labels = load()
     return TrainingData(fingerprint_arrays(images, labels), lambda: (images, labels), data)
 
@@ -116,7 +125,7 @@ def reference_sample(data: str, n: int, seed: int, pool_factor: int = 4):
     from lsgan_tf import data as data_lib
     from lsgan_tf import example_schema
 
-    limit = pool_factor * n if os.path.isdir(data) else None
+    limit = pool_factor * n if is_prepared_folder(data) else None
     images, labels = data_lib.load_split(data, example_schema.TRAIN, max_records=limit)
     pick = np.random.default_rng(seed).choice(len(images), min(n, len(images)), replace=False)
     return images[np.sort(pick)], labels[np.sort(pick)]
@@ -156,9 +165,9 @@ def save_points_png(points: np.ndarray, path: str, size: int = 480) -> str:
     for x, y in centres:
         px, py = pixel(x, y)
         draw.ellipse((px - radius, py - radius, px + radius, py + radius), outline=(220, 0, 0))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    image.save(path)
-    return path
+    from lsgan_tf.images import png_bytes
+
+    return paths.write_bytes(paths.absolute(path), png_bytes(image))
 
 
 def save_samples_png(generator, fake: np.ndarray, path: str, seed: int) -> str:
@@ -224,7 +233,7 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
     scores = score_samples(feature_net, real, fake, labels, real_features, **options)
     result: Dict[str, Any] = {
         "model": getattr(client, "path", str(generator)),
-        "data": data if not os.path.isdir(data) else os.path.abspath(data),
+        "data": paths.absolute(data) if is_prepared_folder(data) else data,
         "split": split,
         "num_samples": n,
         "num_real": int(len(real)),
@@ -243,12 +252,11 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
                                    real_features, **options),
         }
     if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
-        result["samples_png"] = os.path.abspath(save_samples_png(
-            client, fake, os.path.join(out_dir, SAMPLES_FILE), seed))
-        result["metrics_json"] = os.path.abspath(os.path.join(out_dir, METRICS_FILE))
-        with open(result["metrics_json"], "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2)
+        out_dir = paths.absolute(out_dir)
+        result["samples_png"] = save_samples_png(client, fake, os.path.join(out_dir, SAMPLES_FILE),
+                                                 seed)
+        result["metrics_json"] = os.path.join(out_dir, METRICS_FILE)
+        paths.write_text(result["metrics_json"], json.dumps(result, indent=2))
     return result
 
 

@@ -21,6 +21,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from lsgan_tf import paths
 from lsgan_tf.metrics.base import FeatureExtractor, resize_images
 from lsgan_tf.registry import EXTRACTORS
 
@@ -64,7 +65,7 @@ def _keras_weights(path: str, batch_size: int) -> InceptionExtractor:
     def call(x):  # eager calls: predict() would first trace the whole network
         return model(x, training=False).numpy(), None
 
-    info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras weights"}
+    info = {"name": "inception", "path": paths.absolute(path), "kind": "keras weights"}
     return InceptionExtractor(call, (-1.0, 1.0), info, batch_size=batch_size)
 
 
@@ -72,7 +73,7 @@ def _keras_model(path: str, batch_size: int) -> InceptionExtractor:
     import keras
 
     model = keras.saving.load_model(path, compile=False)
-    info = {"name": "inception", "path": os.path.abspath(path), "kind": "keras model"}
+    info = {"name": "inception", "path": paths.absolute(path), "kind": "keras model"}
     return InceptionExtractor(lambda x: (np.asarray(model(x, training=False)), None),
                               (-1.0, 1.0), info, batch_size=batch_size)
 
@@ -99,7 +100,7 @@ def _saved_model(path: str, batch_size: int, output_key: Optional[str]) -> Incep
                                  "the extractor option output_key")
         return out.numpy(), None
 
-    info = {"name": "inception", "path": os.path.abspath(path), "kind": "saved model"}
+    info = {"name": "inception", "path": paths.absolute(path), "kind": "saved model"}
     return InceptionExtractor(call, (0.0, 1.0), info, batch_size=batch_size)
 
 
@@ -115,12 +116,12 @@ def inception_extractor(training=None, cache_dir: Optional[str] = None, seed: in
         raise ValueError("the inception extractor needs Inception-v3 weights as a local file: "
                          f"pass --inception_path=PATH (or set ${PATH_ENV}) to a .h5 weights "
                          "file, a .keras model or a SavedModel folder; nothing is downloaded")
-    if not os.path.exists(path):
+    if not paths.exists(path):
         raise FileNotFoundError(f"Inception-v3 weights not found at {path!r}: give the path of "
                                 "a local .h5 weights file, .keras model or SavedModel folder "
                                 "(nothing is downloaded)")
-    if os.path.isdir(path):
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+    if paths.isdir(path):
+        if not paths.exists(os.path.join(path, "saved_model.pb")):
             raise FileNotFoundError(f"{path!r} is a folder without saved_model.pb: not a "
                                     "SavedModel")
         return _saved_model(path, batch_size, output_key)

@@ -47,6 +47,19 @@ def test_cli_prep_end_to_end_then_train_on_it(tmp_path):
     assert train(config, str(tmp_path / "run")).step == 1
 
 
+def test_cli_prep_refuses_a_remote_lmdb_with_exit_2_before_any_download(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "prep", "--source=lsun",
+         "--input=gs://bucket/x_lmdb", f"--output={out}", "--", *IN_MEMORY],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("lsgan prep: lsun: gs://bucket/x_lmdb is not a local path"), message
+    assert "copy the LMDB folder (data.mdb, lock.mdb) to a local disk or to a volume" in message
+    assert not os.path.exists(out)
+
+
 @pytest.fixture
 def prep_main(capsys):
     """Runs ``command.main`` in-process with flags; returns (exit status, stdout, stderr)."""

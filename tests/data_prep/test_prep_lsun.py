@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from data_prep.options import PrepOptions
+from data_prep.source import InputError
 from data_prep.sources import lsun
 from data_prep.testdata import encode_image, lsun_key, write_lmdb, write_lsun_lmdb
 from prep_helpers import solid
@@ -90,3 +91,9 @@ def test_written_lmdb_has_hex_keys_and_jpeg_webp_values(tmp_path):
     assert all(len(key) == 40 and int(key, 16) >= 0 for key in keys)
     assert [v[:3] == b"\xff\xd8\xff" for v in values] == [True, False, True, False]
     assert [v[8:12] == b"WEBP" for v in values] == [False, True, False, True]
+
+
+@pytest.mark.parametrize("path", ["gs://bucket/bedroom_train_lmdb", "s3://b/x_lmdb/data.mdb"])
+def test_a_remote_lmdb_is_refused_before_anything_is_read(path):
+    with pytest.raises(InputError, match=f"lsun: {path} is not a local path.*copy the LMDB"):
+        lsun.LsunSource(path, PrepOptions()).plan()

@@ -1,11 +1,14 @@
 """What holds for every source: stable splits, the stats invariant, errors before running."""
 from __future__ import annotations
 
+import os
+import sys
+
 import apache_beam as beam
 import pytest
 
 from data_prep.options import PrepOptions
-from data_prep.prepare import ReadAndPrepare
+from data_prep.prepare import ReadAndPrepare, make_source
 from data_prep.source import InputError
 from data_prep.testdata import write_gnt
 from lsgan_tf import example_schema
@@ -58,6 +61,70 @@ def test_unknown_source_and_missing_inputs_fail_before_the_pipeline_runs(tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no .gnt files"):
         _ = pipeline | "B" >> ReadAndPrepare("hwdb", str(tmp_path / "empty"), PrepOptions())
+
+
+def read_ids(source_name: str, input_path, **options):
+    """The ids a source reads (plan, setup, read, as the workers do), sorted; no pipeline."""
+    source = make_source(source_name, str(input_path), PrepOptions(**options))
+    plan = source.plan()
+    source.setup()
+    return sorted(item.id for shard in plan.shards for item in source.read(shard))
+
+
+def test_ids_are_the_same_however_the_input_files_are_named(gnt_files, monkeypatch):
+    (gnt_files / "more").mkdir()
+    write_gnt(str(gnt_files / "more" / "3.gnt"), [("啊", solid(2, 3, 0, channels=1)[:, :, 0])])
+    whole = read_ids("hwdb", gnt_files)
+    assert len(whole) == 46 and "0.gnt:0" in whole and "more/3.gnt:0" in whole
+    top = [record_id for record_id in whole if not record_id.startswith("more/")]
+
+    monkeypatch.chdir(gnt_files.parent)  # relative paths: Beam's match needs absolute ones
+    name = gnt_files.name
+    assert read_ids("hwdb", name) == whole
+    assert read_ids("hwdb", f"{name}/") == whole
+    assert read_ids("hwdb", f"{name}/**/*.gnt") == whole  # `**/` also matches no folder
+    assert read_ids("hwdb", f"{name}/*.gnt") == top  # `*` stays in one folder
+    assert read_ids("hwdb", f"{name}/[01].gnt") == [i for i in top if i[0] in "01"]
+    assert read_ids("hwdb", f"{name}/more/3.gnt") == ["3.gnt:0"]
+
+
+def test_a_path_no_beam_file_system_handles_is_an_input_error():
+    for source in ("hwdb", "idx", "folder"):
+        with pytest.raises(InputError, match="nope://bucket/x: Unable to get filesystem"):
+            _ = beam.Pipeline() | ReadAndPrepare(source, "nope://bucket/x", PrepOptions())
+
+
+LOCAL_ONLY_CALLS = {"open", "io.open", "gzip.open", "os.walk", "os.listdir", "os.scandir",
+                    "os.stat", "os.fstat", "os.path.isfile", "os.path.isdir", "os.path.exists",
+                    "os.path.getsize", "glob.glob", "glob.iglob"}
+
+
+def test_data_prep_lists_reads_and_writes_files_only_through_beam_file_systems():
+    """Issue 11: every input and output may be remote. Exempt: the LMDB source (py-lmdb maps
+    a local folder; remote paths are refused) and testdata (writes local test fixtures)."""
+    import ast
+
+    def dotted(node):
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            return f"{dotted(node.value)}.{node.attr}"
+        return ""
+
+    package = os.path.dirname(sys.modules[make_source.__module__].__file__)  # data_prep/
+    found = []
+    for folder, _, names in os.walk(package):
+        for name in names:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, package)
+            if not name.endswith(".py") or rel in ("testdata.py", os.path.join("sources",
+                                                                               "lsun.py")):
+                continue
+            with open(path, encoding="utf-8") as handle:
+                tree = ast.parse(handle.read())
+            found += [f"{rel}:{node.lineno} {dotted(node.func)}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Call) and dotted(node.func) in LOCAL_ONLY_CALLS]
+    assert not found
 
 
 def test_options_are_checked():
