@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 RUN_ROOT ?= runs/pipeline/digits
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test test-slow bench clean image
 
 setup: $(STAMP)
 
@@ -25,8 +25,28 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(VENV)/bin/lsgan run --preset=digits --root=$(RUN_ROOT)
 
+# `make test`: every test but those marked slow (each over a minute or two: whole pipelines run
+# as containers); `make test-slow` runs those; CI (.ci/run) runs both.
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow tests
+
+# The container image the Kubeflow pipeline runs (Dockerfile; docs/KUBEFLOW.md). Where a Docker
+# engine answers, builds it; elsewhere prints the commands to run on a machine that has one.
+# IMAGE must name a registry the cluster can pull from, e.g. IMAGE=gcr.io/my-project/lsgan-tfx:1.
+IMAGE ?= lsgan-tfx:latest
+IMAGE_NEXT = echo "  docker push $(IMAGE)"; \
+	echo "  .venv/bin/lsgan compile --image=$(IMAGE) --root=gs://MY_BUCKET/lsgan \
+	--output=pipeline.json"
+image:
+	@if docker info >/dev/null 2>&1; then \
+	  docker build -t $(IMAGE) . && { echo "image: built $(IMAGE); next:"; $(IMAGE_NEXT); }; \
+	else \
+	  echo "image: no Docker engine answers here (docker info failed); where one does, run:"; \
+	  echo "  docker build -t $(IMAGE) ."; $(IMAGE_NEXT); \
+	fi
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

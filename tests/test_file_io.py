@@ -42,6 +42,9 @@ def local_only_uses(path: pathlib.Path):
 
 
 def sources():
+    if not (ROOT / "lsgan_tf" / "config.py").exists():
+        pytest.skip("the package sources are not beside this test (Bazel's runfiles hold only "
+                    "declared deps); `make test` runs it on the source tree")
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 
 

@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any, Dict, List
 
-from tfx.dsl.components.base import base_executor
+from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
@@ -52,7 +52,15 @@ def _write_blessing(artifact, blessed: bool, model, baseline) -> None:
         artifact.set_int_custom_property("baseline_model_id", baseline.id)
 
 
-class Executor(base_executor.BaseExecutor):
+class Executor(tfx_evaluator.Executor):
+    """Scores and blesses (``Do`` below; nothing of TFX's TFMA evaluation is used).
+
+    It subclasses TFX's Evaluator executor because Kubeflow V2's container entrypoint
+    (``kubeflow_v2_run_executor``) rewrites the ModelBlessing's ``current_model_id`` into the
+    model's MLMD resource name only for such subclasses, and the compiled
+    ``LatestBlessedModelStrategy`` resolver queries by that name: without it, a second run on
+    Vertex AI would never find the last blessed model as the baseline.
+    """
 
     def Do(self, input_dict: Dict[str, List], output_dict: Dict[str, List],
            exec_properties: Dict[str, Any]) -> None:

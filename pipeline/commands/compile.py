@@ -21,11 +21,17 @@ define_config_flags()
 flags.DEFINE_string("image", None, "Container image holding this project.")
 flags.DEFINE_string("output", "pipeline.json", "Where to write the pipeline JSON.")
 flags.DEFINE_string("root", None, "Pipeline root on the cluster, e.g. gs://my-bucket/lsgan.")
-flags.DEFINE_string("serving_dir", None, "Push destination (default <root>/serving).")
+flags.DEFINE_string("serving_dir", None, "Push destination (default "
+                    "<root>/serving/lsgan_<preset>, the layout lsgan run uses).")
 flags.DEFINE_string("source", "digits", "data_prep source.")
 flags.DEFINE_string("input", "", "Input path for the source, as seen from the cluster.")
 flags.mark_flag_as_required("image")
 flags.mark_flag_as_required("root")
+
+
+def serving_dir(root: str, config) -> str:
+    """``<root>/serving/lsgan_<preset>``: TF Serving's model folder, as ``lsgan run`` lays it out."""
+    return f"{root.rstrip('/')}/serving/lsgan_{config.name}"
 
 
 def main(argv) -> None:
@@ -37,6 +43,6 @@ def main(argv) -> None:
 
     path = compile_pipeline(config=config, image=FLAGS.image, output=FLAGS.output,
                             source=FLAGS.source, input_path=FLAGS.input, pipeline_root=FLAGS.root,
-                            serving_dir=FLAGS.serving_dir or f"{FLAGS.root.rstrip('/')}/serving",
+                            serving_dir=FLAGS.serving_dir or serving_dir(FLAGS.root, config),
                             beam_args=argv[1:])
     print(f"[lsgan] wrote the Kubeflow pipeline to {path}")

@@ -124,9 +124,10 @@ def test_cli_rerun_with_a_changed_value_retrains_quietly(first_run):
     states = executions(root)
     assert states["LsganExampleGen"][-1] == "CACHED" and states["Trainer"][-1] == "COMPLETE"
     assert len(states["Trainer"]) == 4  # first, cached, cached, this one
-    logs = latest_outputs(where.metadata)["logs"]
-    config = json.load(open(os.path.join(os.path.dirname(logs), "config.json")))
+    outputs = latest_outputs(where.metadata)
+    config = json.load(open(os.path.join(os.path.dirname(outputs["logs"]), "config.json")))
     assert config["optim"]["lr_d"] == 1e-3
+    assert json.load(open(outputs["metrics"]))["num_samples"] == 300  # --set eval.num_samples
     noise = [line for line in (result.stdout + result.stderr).splitlines() if NOISE.search(line)]
     assert noise == []
     assert "[lsgan] pipeline finished" in result.stdout
