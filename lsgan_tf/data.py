@@ -9,7 +9,9 @@ Training batches are dicts:
             tanh: x / 127.5 - 1) or [B, 2] points for ``mog8``;
   ``label``: int64 [B];
   ``z_d``, ``z_g``: float32 [B, z_dim] noise for the D step and the G step, drawn statelessly
-            from (seed, step) so a run is repeatable and resumes with the same noise.
+            from (seed, step).
+The real batches are a function of (seed, step) too (``_record_batches``), so a run killed and
+resumed from a checkpoint trains on the same batches, with the same noise, as one that was not.
 """
 from __future__ import annotations
 
@@ -44,11 +46,6 @@ def split_files(root: str, split: str) -> List[str]:
 def _parse(serialized):
     features = tf.io.parse_single_example(serialized, example_schema.feature_spec())
     return features
-
-
-def _decode(features, channels: int):
-    image = tf.io.decode_png(features["image"], channels=channels)
-    return image, features["label"]
 
 
 def tfrecord_dataset(root: str, split: str) -> tf.data.Dataset:
@@ -131,18 +128,37 @@ def _check_shape(info: DatasetInfo, model_config) -> None:
                         "label -1; use an unconditional preset (e.g. dcgan) for this data")
 
 
-def _image_records(config, output_activation: str, split: str) -> tf.data.Dataset:
-    """Unbatched (image, label) pairs of a split, in the model's range."""
-    data = config.data
+def _decode_batch(serialized, channels: int):
+    """A batch of serialized records -> (uint8 images [B, H, W, C], int64 labels [B])."""
+    features = tf.io.parse_example(serialized, example_schema.feature_spec())
+    images = tf.map_fn(lambda png: tf.io.decode_png(png, channels=channels), features["image"],
+                       fn_output_signature=tf.uint8)
+    return images, features["label"]
+
+
+def _record_batches(config, split: str, start_step: int) -> tf.data.Dataset:
+    """uint8 (image, label) batches in an order that is a function of (seed, step).
+
+    The records are shuffled with ``train.seed`` (each epoch anew), repeated and batched, and
+    a run that resumes at ``start_step`` skips the ``start_step`` batches it already trained
+    on: batch k is the same whether the run was interrupted or not. Prepared folders are
+    skipped as undecoded records (decoding comes after the skip); a built-in source's arrays
+    are in memory.
+    """
+    data, train = config.data, config.train
     if data.source in DATA_SOURCES:
         images, labels = DATA_SOURCES.get(data.source)().split(split, data.eval_fraction)
-        records = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+        records = tf.data.Dataset.from_tensor_slices((images, labels))
     else:
+        records = tf.data.TFRecordDataset(split_files(data.path, split), compression_type="GZIP")
+    batches = (records.shuffle(data.shuffle_buffer, seed=train.seed,
+                               reshuffle_each_iteration=True)
+               .repeat().batch(train.batch_size, drop_remainder=True).skip(start_step))
+    if data.source not in DATA_SOURCES:
         channels = config.model.channels
-        records = tfrecord_dataset(data.path, split).map(
-            lambda f: _decode(f, channels), num_parallel_calls=tf.data.AUTOTUNE)
-    return records.map(lambda image, label: (scale_images(image, output_activation), label),
-                       num_parallel_calls=tf.data.AUTOTUNE)
+        batches = batches.map(lambda serialized: _decode_batch(serialized, channels),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return batches
 
 
 def training_dataset(config, output_activation: str, start_step: int = 0,
@@ -157,9 +173,9 @@ def training_dataset(config, output_activation: str, start_step: int = 0,
         batches = DATA_SOURCES.get(config.data.source)().stream(
             train.batch_size, train.seed, start_step)
     if batches is None:
-        batches = (_image_records(config, output_activation, split)
-                   .shuffle(config.data.shuffle_buffer, seed=train.seed).repeat()
-                   .batch(train.batch_size, drop_remainder=True))
+        batches = _record_batches(config, split, start_step).map(
+            lambda images, labels: (scale_images(images, output_activation), labels),
+            num_parallel_calls=tf.data.AUTOTUNE)
 
     def add_noise(batch, step):
         real, label = batch

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from tfx.dsl.components.base import base_component, executor_spec
+from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.channel import BaseChannel, Channel
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
@@ -39,11 +39,12 @@ class GanEvaluatorSpec(ComponentSpec):
     }
 
 
-class GanEvaluator(base_component.BaseComponent):
+class GanEvaluator(base_beam_component.BaseBeamComponent):
     """Scores samples (``lsgan_tf.metrics.evaluate``) and blesses the model or not."""
 
     SPEC_CLASS = GanEvaluatorSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+    # A Beam executor spec because the executor subclasses TFX's Evaluator executor (see there).
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
     def __init__(self, model: BaseChannel, examples: BaseChannel, eval_config,
                  baseline_model: Optional[BaseChannel] = None, seed: int = 0,

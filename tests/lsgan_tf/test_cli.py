@@ -97,3 +97,33 @@ def test_config_json_repeats_a_run_exactly(tmp_path):
                    f"--out={path}").returncode == 0
         grids.append(np.asarray(Image.open(path)))
     np.testing.assert_array_equal(grids[0], grids[1])
+
+
+@pytest.mark.parametrize("source", [pytest.param("digits", marks=pytest.mark.slow), "tfrecord"])
+def test_stopped_and_resumed_run_ends_with_the_same_weights(source, tmp_path):
+    """Data order and noise are functions of (seed, step): a run stopped after its checkpoint
+    at step 3 and resumed in a new process ends bit-identical to one that never stopped."""
+    import tensorflow as tf
+
+    from lsgan_tf import data as data_lib
+    from prepared import write_prepared
+
+    sets = ["--set=train.batch_size=8", "--set=model.g_width=8", "--set=model.d_width=8",
+            "--set=model.d_dense=16", "--set=model.phi_dim=4", "--set=train.checkpoint_every=3",
+            "--set=data.shuffle_buffer=50"]
+    if source == "tfrecord":
+        images, labels = data_lib.load_split("digits", "train", max_records=120)
+        sets.append("--data=" + write_prepared(str(tmp_path / "data"), images, labels,
+                                               [str(d) for d in range(10)]))
+    for out, steps in [("straight", 6), ("resumed", 3), ("resumed", 6)]:
+        result = run("train", f"--out={tmp_path / out}", f"--steps={steps}", *sets)
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert "resuming from" in result.stdout
+    weights = []
+    for out in ("straight", "resumed"):
+        reader = tf.train.load_checkpoint(str(tmp_path / out / "checkpoints" / "ckpt-6"))
+        weights.append({k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+                        if k != "_CHECKPOINTABLE_OBJECT_GRAPH" and "save_counter" not in k})
+    assert weights[0].keys() == weights[1].keys() and len(weights[0]) > 30
+    for key, value in weights[0].items():
+        np.testing.assert_array_equal(weights[1][key], value, err_msg=key)
