@@ -169,6 +169,18 @@ class EvalConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    """The exported generator SavedModel (``lsgan_tf.export``).
+
+    Attributes:
+      max_batch: the most samples one request may ask for (rows of ``z``, or ``n`` of the
+        ``generate`` signature); larger requests are refused by the model, so that a client
+        cannot make the server allocate without bound.
+    """
+    max_batch: int = 1024
+
+
+@dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment; ``name`` is the preset it came from."""
     name: str = "digits"
@@ -178,6 +190,7 @@ class ExperimentConfig:
     optim: OptimConfig = OptimConfig()
     train: TrainConfig = TrainConfig()
     eval: EvalConfig = EvalConfig()
+    export: ExportConfig = ExportConfig()
 
 
 def _field_types(cls) -> Dict[str, Any]:

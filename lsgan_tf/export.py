@@ -5,8 +5,9 @@ Signatures (``<dir>`` is loadable by ``tf.saved_model.load`` and TF Serving's ``
       -> ``images`` uint8 [n, H, W, C]  (``points`` float32 [n, 2] for the 2-D ``mog8`` model)
   ``generate``: ``n`` int32 scalar, ``seed`` int64 scalar (and ``label`` int64 scalar, the
       class of all n samples) -> the same output, with z drawn from the model's noise prior.
-A wrong z width, a label count that differs from n, a label outside [0, num_classes) or
-n < 1 fails with an InvalidArgumentError whose message says what was expected.
+A wrong z width, z that is not finite (NaN, inf), a label count that differs from n, a label
+outside [0, num_classes), or n (or z's rows) outside [1, ``export.max_batch``] fails with an
+InvalidArgumentError whose message says what was expected, before the generator runs.
 ``assets.extra/tf_serving_warmup_requests`` holds PredictionLog records for TF Serving's warmup.
 """
 from __future__ import annotations
@@ -43,6 +44,8 @@ class GeneratorModule(tf.Module):
         self.output_kind = tf.Variable("points" if output_activation == "linear" else "images",
                                        trainable=False)
         self.noise_distribution = tf.Variable(config.model.noise.distribution, trainable=False)
+        self.max_batch = tf.Variable(config.export.max_batch, trainable=False, dtype=tf.int64)
+        self._max = config.export.max_batch
         self._activation = output_activation
         self._noise = config.model.noise
         self._zdim = config.model.noise.dim
@@ -53,7 +56,10 @@ class GeneratorModule(tf.Module):
         tf.function orders them only by data or control dependencies)."""
         checks = [tf.debugging.assert_equal(
             tf.shape(z)[1], self._zdim,
-            message=f"z must be float32 [n, {self._zdim}] (the model's noise size)")]
+            message=f"z must be float32 [n, {self._zdim}] (the model's noise size)"),
+                  self._check_count(tf.shape(z)[0], "the rows of z (n)"),
+                  tf.debugging.assert_equal(tf.reduce_all(tf.math.is_finite(z)), True,
+                                            message="z must be finite (no NaN or inf)")]
         if self._classes:
             checks += [
                 tf.debugging.assert_equal(tf.size(label, out_type=tf.int32), tf.shape(z)[0],
@@ -72,9 +78,19 @@ class GeneratorModule(tf.Module):
         samples = self.generator([z, label] if self._classes else z, training=False)
         return _to_output(samples, self._activation)
 
+    def _check_count(self, n, what: str):
+        """1 <= n <= max_batch (the export option ``export.max_batch``)."""
+        n = tf.cast(n, tf.int64)
+        message = f"{what} must be in [1, {self._max}] (export.max_batch)"
+        return tf.debugging.assert_equal(
+            tf.logical_and(n >= 1, n <= self._max), True, message=message)
+
+    def checked_n(self, n):
+        """``n`` of the generate signature, after its bounds are checked."""
+        with tf.control_dependencies([self._check_count(n, "n")]):
+            return tf.identity(n)
+
     def noise(self, n, seed):
-        with tf.control_dependencies([tf.debugging.assert_positive(n, message="n must be >= 1")]):
-            n = tf.identity(n)
         return data_lib.sample_noise(tf.stack([n, self._zdim]), self._noise.distribution,
                                      tf.stack([seed, tf.constant(0, tf.int64)]))
 
@@ -85,12 +101,15 @@ class GeneratorModule(tf.Module):
         if self._classes:
             serve = tf.function(lambda z, label: self.run(z, label), input_signature=[
                 z_spec, tf.TensorSpec([None], tf.int64, name="label")])
+            def generate_labelled(n, seed, label):
+                n = self.checked_n(n)
+                return self.run(self.noise(n, seed), tf.fill([n], label))
+
             generate = tf.function(
-                lambda n, seed, label: self.run(self.noise(n, seed), tf.fill([n], label)),
-                input_signature=[n_spec, seed_spec, tf.TensorSpec([], tf.int64, name="label")])
+                generate_labelled, input_signature=[n_spec, seed_spec, tf.TensorSpec([], tf.int64, name="label")])
         else:
             serve = tf.function(lambda z: self.run(z), input_signature=[z_spec])
-            generate = tf.function(lambda n, seed: self.run(self.noise(n, seed)),
+            generate = tf.function(lambda n, seed: self.run(self.noise(self.checked_n(n), seed)),
                                    input_signature=[n_spec, seed_spec])
         self.serve, self.generate = serve, generate
         return {"serving_default": serve.get_concrete_function(),
@@ -142,6 +161,8 @@ class GeneratorClient:
         self.output_kind = self.module.output_kind.numpy().decode()
         self.noise_distribution = self.module.noise_distribution.numpy().decode()
         self.serving = self.module.signatures["serving_default"]
+        self.max_batch = int(self.module.max_batch.numpy()) if hasattr(self.module, "max_batch") \
+            else None
 
     def sample(self, n: int, seed: int, labels: Optional[np.ndarray] = None,
                batch_size: int = 500) -> np.ndarray:
@@ -150,6 +171,7 @@ class GeneratorClient:
             raise ValueError(f"this generator is conditional ({self.num_classes} classes): "
                              "pass labels")
         outputs = []
+        batch_size = min(batch_size, self.max_batch or batch_size)
         for start in range(0, n, batch_size):
             count = min(batch_size, n - start)
             z = data_lib.sample_noise([count, self.z_dim], self.noise_distribution,

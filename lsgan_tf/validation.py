@@ -149,6 +149,7 @@ def check_eval(config: ExperimentConfig) -> None:
     at_least("eval.num_samples", evaluation.num_samples, 1)
     at_least("eval.tolerance", evaluation.tolerance, 0.0)
     parse_thresholds(evaluation.thresholds)
+    at_least("export.max_batch", config.export.max_batch, 1)
     if evaluation.extractor == "inception" and not evaluation.inception_path:
         fail("eval.inception_path", "", "the inception extractor needs local weights "
              "(nothing is downloaded)")

@@ -57,6 +57,11 @@ def test_output_equals_the_generator_scaled_to_uint8(digits_model, tmp_path):
     (dict(z=np.zeros((2, 8), np.float32), label=np.array([0, 10])), r"label must be in \[0, 10\)"),
     (dict(z=np.zeros((2, 8), np.float32), label=np.array([0, -1])), r"label must be in \[0, 10\)"),
     (dict(z=np.zeros((2, 8), np.float32), label=np.array([0])), r"one class id per z row"),
+    (dict(z=np.array([[np.nan] + [0] * 7, [0] * 8], np.float32), label=np.zeros(2, np.int64)),
+     r"z must be finite \(no NaN or inf\)"),
+    (dict(z=np.array([[np.inf] * 8], np.float32), label=np.zeros(1, np.int64)), r"z must be finite"),
+    (dict(z=np.zeros((1025, 8), np.float32), label=np.zeros(1025, np.int64)),
+     r"the rows of z \(n\) must be in \[1, 1024\] \(export.max_batch\)"),
 ])
 def test_bad_inputs_are_refused_clearly(digits_model, kwargs, message):
     serve = tf.saved_model.load(digits_model).signatures["serving_default"]
@@ -64,10 +69,27 @@ def test_bad_inputs_are_refused_clearly(digits_model, kwargs, message):
         serve(**{k: tf.constant(v) for k, v in kwargs.items()})
 
 
-def test_generate_refuses_n_below_one(digits_model):
-    generate = tf.saved_model.load(digits_model).signatures["generate"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="n must be >= 1"):
-        generate(n=tf.constant(0), seed=tf.constant(0, tf.int64), label=tf.constant(0, tf.int64))
+@pytest.mark.parametrize("n", [0, -1, 1025, 100000])
+def test_generate_refuses_n_outside_its_bounds(digits_model, dcgan_model, n):
+    for model, label in [(digits_model, {"label": tf.constant(0, tf.int64)}), (dcgan_model, {})]:
+        generate = tf.saved_model.load(model).signatures["generate"]
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"n must be in \[1, 1024\] \(export.max_batch\)"):
+            generate(n=tf.constant(n), seed=tf.constant(0, tf.int64), **label)
+
+
+def test_max_batch_is_an_export_option(tmp_path):
+    config = config_lib.apply_overrides(get_preset("dcgan"), [
+        "model.image_size=32", "model.g_width=4", "model.d_width=4", "model.noise.dim=8",
+        "export.max_batch=3"])
+    models = build_models(config.model)
+    path = export_generator(models.generator, config, models.output_activation,
+                            str(tmp_path / "m"))
+    generate = tf.saved_model.load(path).signatures["generate"]
+    assert generate(n=tf.constant(3), seed=tf.constant(0, tf.int64))["images"].shape[0] == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be in \[1, 3\]"):
+        generate(n=tf.constant(4), seed=tf.constant(0, tf.int64))
+    assert GeneratorClient(path).sample(7, seed=0).shape == (7, 32, 32, 3)  # 3 + 3 + 1
 
 
 def test_unconditional_model_has_no_label_input(dcgan_model):
