@@ -25,6 +25,12 @@ flags.DEFINE_string("serving_dir", None, "Push destination (default "
                     "<root>/serving/lsgan_<preset>, the layout lsgan run uses).")
 flags.DEFINE_string("source", "digits", "data_prep source.")
 flags.DEFINE_string("input", "", "Input path for the source, as seen from the cluster.")
+flags.DEFINE_float("trainer_cpu", 0, "vCPUs of the Trainer's pod (0: the backend's default).")
+flags.DEFINE_float("trainer_memory_gb", 0, "Memory of the Trainer's pod in GB (0: default).")
+flags.DEFINE_string("trainer_accelerator", "", "Accelerator of the Trainer's pod, as the "
+                    "backend names it: NVIDIA_TESLA_T4, NVIDIA_L4, ... on Vertex AI; "
+                    "nvidia.com/gpu on Kubeflow Pipelines.")
+flags.DEFINE_integer("trainer_accelerator_count", 0, "How many (with --trainer_accelerator).")
 flags.mark_flag_as_required("image")
 flags.mark_flag_as_required("root")
 
@@ -34,8 +40,24 @@ def serving_dir(root: str, config) -> str:
     return f"{root.rstrip('/')}/serving/lsgan_{config.name}"
 
 
+def trainer_resources():
+    """The Trainer's resources from the flags, or None when none was given."""
+    from lsgan_tf.errors import UsageError
+
+    if bool(FLAGS.trainer_accelerator) != bool(FLAGS.trainer_accelerator_count):
+        raise UsageError("--trainer_accelerator and --trainer_accelerator_count go together "
+                         "(e.g. --trainer_accelerator=NVIDIA_TESLA_T4 --trainer_accelerator_count=1)")
+    if not (FLAGS.trainer_cpu or FLAGS.trainer_memory_gb or FLAGS.trainer_accelerator):
+        return None
+    from pipeline.kubeflow_runner import TrainerResources
+
+    return TrainerResources(FLAGS.trainer_cpu, FLAGS.trainer_memory_gb, FLAGS.trainer_accelerator,
+                            FLAGS.trainer_accelerator_count)
+
+
 def main(argv) -> None:
     config = resolve_from_flags()
+    resources = trainer_resources()
     if "://" not in FLAGS.root:
         print(f"lsgan compile: warning: --root={FLAGS.root} is a local path; the cluster's pods "
               "will not see it (use a bucket, e.g. gs://my-bucket/lsgan)", file=sys.stderr)
@@ -44,5 +66,5 @@ def main(argv) -> None:
     path = compile_pipeline(config=config, image=FLAGS.image, output=FLAGS.output,
                             source=FLAGS.source, input_path=FLAGS.input, pipeline_root=FLAGS.root,
                             serving_dir=FLAGS.serving_dir or serving_dir(FLAGS.root, config),
-                            beam_args=argv[1:])
+                            beam_args=argv[1:], trainer_resources=resources)
     print(f"[lsgan] wrote the Kubeflow pipeline to {path}")

@@ -39,3 +39,27 @@ def test_compile_writes_pipeline_json(tmp_path):
     params = tasks["GanEvaluator"]["inputs"]["parameters"]
     evaluation = params["eval_config"]["runtimeValue"]["constantValue"]["stringValue"]
     assert config_lib.merge_dict(config_lib.EvalConfig(), json.loads(evaluation)) == config.eval
+
+
+def test_trainer_resources_reach_only_the_trainer_container(tmp_path):
+    from pipeline.kubeflow_runner import TrainerResources
+
+    path = compile_pipeline(config=resolve("digits"), image="registry.example/lsgan:7",
+                            output=str(tmp_path / "pipeline.json"), source="digits",
+                            pipeline_root="gs://bucket/lsgan", serving_dir="gs://bucket/serving",
+                            trainer_resources=TrainerResources(8, 32, "NVIDIA_TESLA_T4", 2))
+    executors = json.load(open(path))["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert executors["Trainer_executor"]["container"]["resources"] == {
+        "accelerator": {"count": "2", "type": "NVIDIA_TESLA_T4"}, "cpuLimit": 8.0,
+        "memoryLimit": 32.0}
+    assert all("resources" not in e.get("container", {}) for name, e in executors.items()
+               if name != "Trainer_executor")
+
+
+def test_an_accelerator_needs_its_count():
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "compile", "--image=x",
+                             "--root=gs://b/l", "--trainer_accelerator=NVIDIA_L4"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("lsgan compile: --trainer_accelerator and "
+                                    "--trainer_accelerator_count go together")
