@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import ram_run  # run as a script below; imported so that Bazel ships it
 
 
 def test_a_run_on_ram_writes_only_there(tmp_path):
@@ -14,7 +14,7 @@ def test_a_run_on_ram_writes_only_there(tmp_path):
         folder.mkdir()
     env = dict(os.environ, TMPDIR=str(temp), HOME=str(home), KERAS_HOME=str(home / ".keras"),
                PYTHONPATH=os.pathsep.join(sys.path), LSGAN_EXTRACTOR_CACHE=str(home / "cache"))
-    result = subprocess.run([sys.executable, os.path.join(HERE, "ram_run.py")], cwd=work,
+    result = subprocess.run([sys.executable, ram_run.__file__], cwd=work,
                             env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
