@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 RUN_ROOT ?= runs/pipeline/digits
 
-.PHONY: setup run test test-slow bench clean image
+.PHONY: setup run test test-slow fuzz bench clean image
 
 setup: $(STAMP)
 
@@ -26,12 +26,17 @@ run: setup
 	$(VENV)/bin/lsgan run --preset=digits --root=$(RUN_ROOT)
 
 # `make test`: every test but those marked slow (each over a minute or two: whole pipelines run
-# as containers); `make test-slow` runs those; CI (.ci/run) runs both.
+# as containers) or fuzz; `make test-slow` runs the slow ones; CI (.ci/run) runs both.
 test: setup
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow and not fuzz" tests
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow tests
+
+# The long fuzz run of the data_prep sources (LSGAN_FUZZ_SEEDS seeds per format, default 1000);
+# `make test` runs a short one (tests/data_prep/test_fuzz.py).
+fuzz: setup
+	$(PY) -m pytest -q -m fuzz tests/data_prep/test_fuzz.py
 
 # The container image the Kubeflow pipeline runs (Dockerfile; docs/KUBEFLOW.md). Where a Docker
 # engine answers, builds it; elsewhere prints the commands to run on a machine that has one.

@@ -8,7 +8,11 @@ Steps (labelled as in the Beam UI):
   DecodeAndResize  ``Source.decode`` per record -> Decoded
   Vocabulary       (sources with discovered labels) every ClassKey seen, sorted: a side input
   ToExampleBySplit ``serialize_example`` and ``split_of(id, eval_fraction)`` -> one output per split
-Bad input leaves ``Read`` or ``DecodeAndResize`` on their ``rejects`` output instead.
+Bad input leaves ``Read`` or ``DecodeAndResize`` on their ``rejects`` output instead; an
+unexpected exception in a source's ``decode`` is a reject too (``decode_error``), so one bad
+record never stops a run. Ids, reject details and class names a source did not make clean
+(a third-party plugin's) are made single-line UTF-8 by ``records.clean_text`` before they
+reach Beam's coders and the output files.
 
 ``outputs`` is a dict of PCollections:
   ``train``, ``eval``   serialized tf.train.Example bytes (example_schema.TRAIN / EVAL)
@@ -28,7 +32,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from data_prep.options import PrepOptions
-from data_prep.records import BadRecord, ClassKey, Decoded, Record, Reject, Skipped
+from data_prep.records import BadRecord, ClassKey, Decoded, Record, Reject, Skipped, clean_text
 from data_prep.source import Source
 from data_prep.sources import SOURCES
 from lsgan_tf import example_schema
@@ -38,6 +42,7 @@ REJECTS = "rejects"
 SKIPPED = "skipped"
 LABELS = "labels"
 READ = "read"
+DECODE_ERROR = "decode_error"
 
 
 def make_source(source_name: str, input_path: str, options: PrepOptions) -> Source:
@@ -59,6 +64,7 @@ class _ReadFn(beam.DoFn):
 
     def process(self, shard):
         for item in self._source.read(shard):
+            item = _cleaned(item)
             if isinstance(item, Skipped):
                 self._skipped.inc()
                 yield pvalue.TaggedOutput(SKIPPED, item)
@@ -72,6 +78,19 @@ class _ReadFn(beam.DoFn):
 
     def teardown(self):
         self._source.teardown()
+
+
+def _cleaned(item):
+    """``item`` with its id (and a reject's detail, a record's class name) made clean text."""
+    changes = {}
+    if not item.id.isprintable():
+        changes["id"] = clean_text(item.id)
+    if isinstance(item, Reject) and not item.detail.isprintable():
+        changes["detail"] = clean_text(item.detail)
+    if isinstance(item, Record) and isinstance(item.label, ClassKey) and \
+            not item.label.name.isprintable():
+        changes["label"] = item.label._replace(name=clean_text(item.label.name))
+    return item._replace(**changes) if changes else item
 
 
 def _count_reject(reject: Reject) -> None:
@@ -92,11 +111,16 @@ class _DecodeFn(beam.DoFn):
         try:
             image = self._source.decode(record)
         except BadRecord as error:
-            reject = Reject(record.id, error.reason, error.detail)
-            _count_reject(reject)
-            yield pvalue.TaggedOutput(REJECTS, reject)
+            reject = Reject(record.id, error.reason, clean_text(error.detail))
+        except Exception as error:  # pylint: disable=broad-except
+            logging.getLogger(__name__).warning("decode of %s failed", record.id, exc_info=True)
+            reject = Reject(record.id, DECODE_ERROR,
+                            clean_text(f"{type(error).__name__}: {error}")[:500])
+        else:
+            yield Decoded(record.id, image, record.label)
             return
-        yield Decoded(record.id, image, record.label)
+        _count_reject(reject)
+        yield pvalue.TaggedOutput(REJECTS, reject)
 
 
 class _ToExampleBySplitFn(beam.DoFn):
@@ -147,7 +171,8 @@ def ReadAndPrepare(pbegin: pvalue.PBegin, source_name: str, input_path: str,
             lambda ordered: {key: label for label, key in enumerate(ordered)})
         side_inputs["vocabulary"] = pvalue.AsSingleton(label_ids)
     else:
-        labels = pbegin | "ClassNames" >> beam.Create([list(plan.class_names)])
+        labels = pbegin | "ClassNames" >> beam.Create([[clean_text(name)
+                                                        for name in plan.class_names]])
     by_split = decoded.decoded | "ToExampleBySplit" >> beam.ParDo(
         _ToExampleBySplitFn(options.eval_fraction), **side_inputs).with_outputs(
             *example_schema.SPLITS)

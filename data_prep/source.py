@@ -13,6 +13,12 @@ pipeline is constructed, so a missing or malformed input is an ``InputError`` be
 runs. Every worker builds its own instances from the same arguments: the read step calls
 ``setup()`` once (open files or databases there) and ``read(shard)`` for each of its shards;
 the decode step calls only ``decode``, which must not need what ``setup`` opened.
+
+Bad input never stops a run (DESIGN.md, data contract): ``read`` yields a ``Reject`` for what it
+cannot read (a file that cannot be opened is one reject whose id is its path), ``decode`` raises
+``BadRecord``. ``InputError`` is for an input that cannot be used at all: a missing path, or a
+whole input none of whose files can be read (``unusable_inputs``); one bad file among good ones
+is a reject.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from typing import Any, Iterable, Optional, Tuple, Union
 import numpy as np
 
 from data_prep.options import PrepOptions
-from data_prep.records import Record, Reject, Skipped
+from data_prep.records import Record, Reject, Skipped, escape_name
 
 
 class InputError(ValueError):
@@ -93,3 +99,15 @@ def chunked(items, size: int) -> Tuple[tuple, ...]:
     """``items`` cut into tuples of at most ``size`` (the last one shorter), as shards."""
     items = tuple(items)
     return tuple(items[start:start + size] for start in range(0, len(items), size))
+
+
+def unusable_inputs(found, what: str) -> None:
+    """Raises ``InputError`` when every input file listed in ``found`` (``files.Found``
+    entries) has a problem (cannot be read at all), naming the first ones."""
+    problems = [entry for entry in found if entry.problem]
+    if not found or len(problems) < len(found):
+        return
+    shown = "; ".join(f"{escape_name(entry.rel)}: {entry.problem[1]} ({entry.problem[0]})"
+                      for entry in problems[:3])
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    raise InputError(f"{what}: no input file can be read: {shown}{more}")

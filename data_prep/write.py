@@ -5,6 +5,7 @@
 Writes, through Beam's file systems (local paths, gs://, ...):
   Split-train/data-SSSSS-of-NNNNN.tfrecord.gz, Split-eval/...   gzipped tf.Example shards
   rejects/rejects-SSSSS-of-NNNNN.tsv   one line per bad input: id <TAB> reason <TAB> detail
+                                       (control characters escaped as in ids: ``\\u0009``...)
   labels.txt                           label id -> class name (``example_schema.write_labels``)
   stats.json                           {"read": N, "written": {"train": n, "eval": m},
                                         "rejected": {reason: count}, "skipped": {reason: count},
@@ -22,7 +23,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from data_prep.prepare import LABELS, READ, REJECTS, SKIPPED
-from data_prep.records import Reject
+from data_prep.records import Reject, clean_text
 from lsgan_tf import example_schema
 
 SHARD_PREFIX = "data"
@@ -31,9 +32,10 @@ REJECTS_SUFFIX = ".tsv"
 
 
 def reject_line(reject: Reject) -> str:
-    """``id <TAB> reason <TAB> detail``, tabs and line breaks inside the fields made spaces."""
-    return "\t".join(field.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-                     for field in (reject.id, reject.reason, reject.detail))
+    """``id <TAB> reason <TAB> detail``; tabs, line breaks and other control characters inside
+    the fields escaped by ``records.clean_text`` (``\\u0009``, ``\\u000a``...), the rule of ids
+    and class names (``records.escape_name``), so one reject is always one line."""
+    return "\t".join(clean_text(field) for field in (reject.id, reject.reason, reject.detail))
 
 
 def _write_labels(names, output_dir: str) -> Tuple[str, int]:

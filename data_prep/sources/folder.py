@@ -1,4 +1,4 @@
-"""``folder``: image files under a directory, in any format Pillow reads.
+r"""``folder``: image files under a directory, in any format Pillow reads.
 
 * One subdirectory per class: labels are the sorted subdirectory names (``labels.txt``), the
   files anywhere below a class directory belong to it; files directly in the root are then
@@ -8,6 +8,15 @@ Directories whose names start with ``.`` are ignored. Every other file is read: 
 not an image is a reject (``not_an_image``, ``empty``, ``corrupt_image``...). Images are
 converted to RGB (``--channels=1`` for grayscale), the shorter side resized and centre-cropped
 to ``image_size`` (default 64). ``id`` = the path relative to the input directory.
+
+Names are made text by ``records.escape_name``, the same rule for ids and class names: a byte
+that is not UTF-8 is ``\xNN``, a control or line-breaking character ``\uNNNN`` (a class folder
+``a<newline>b`` is ``a\u000ab`` in labels.txt, in the ids of its files and in the rejects TSV),
+a backslash ``\\``; ``records.unescape_name(id)`` gives the file's relative path back as bytes.
+Entries that cannot be read as files are rejects without being opened (``data_prep.files``):
+``not_a_regular_file`` (a FIFO, socket, device, or a symbolic link to a folder, not followed)
+and ``unreadable`` (a link loop or dangling link, a folder that cannot be listed, any
+``OSError`` opening or reading the file).
 
 The directory is listed and its files read through Beam's ``FileSystems`` (``data_prep.files``):
 local or remote (``gs://bucket/pets``). A listing holds files only, so a class directory is one
@@ -22,15 +31,15 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from data_prep import images
-from data_prep.files import is_folder, join, list_folder, open_raw
-from lsgan_tf.example_schema import UNLABELED
-from data_prep.records import Record, Reject
+from data_prep.files import (UNREADABLE, check_file, describe, is_folder, join, list_folder,
+                             open_raw)
+from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source, chunked
 from data_prep.sources import SOURCES
+from lsgan_tf.example_schema import UNLABELED
 
 FILES_PER_SHARD = 256
 OUTSIDE_CLASS_DIR = "outside_class_dir"
-UNREADABLE = "unreadable"
 
 
 def _parts(relative: str) -> List[str]:
@@ -39,46 +48,54 @@ def _parts(relative: str) -> List[str]:
 
 @SOURCES.register("folder")
 class FolderSource(Source):
-    """A directory of images -> RGB squares; shards of ``(relative path, label or None)``."""
+    """A directory of images -> RGB squares; shards of ``(relative path as bytes, label or
+    None (outside the class folders), problem or None)``."""
 
     default_image_size = 64
     default_channels = 3
 
     def plan(self) -> Plan:
         root = self.input_path
-        listed = [rel for rel, _ in list_folder(root)]
+        listed = list_folder(root)
         if not listed and not is_folder(root):
             raise InputError(f"folder: {root} is not a directory")
-        folders = [_parts(rel)[:-1] for rel in listed]
-        classes = sorted({parts[0] for parts in folders
-                          if parts and not parts[0].startswith(".")})
-        label_of = {name: label for label, name in enumerate(classes)}
-        files: List[Tuple[str, Optional[int]]] = []
-        for rel, parts in zip(listed, folders):
+        folders = [_parts(entry.rel)[:-1] for entry in listed]
+        names = {escape_name(parts[0]): parts[0] for parts in folders
+                 if parts and not parts[0].startswith(".")}
+        classes = sorted(names)
+        label_of = {names[name]: label for label, name in enumerate(classes)}
+        files: List[Tuple[bytes, Optional[int], Optional[Tuple[str, str]]]] = []
+        for entry, parts in zip(listed, folders):
             if any(folder.startswith(".") for folder in parts):
                 continue  # below a hidden directory
-            if parts:
-                files.append((rel, label_of[parts[0]]))
-            else:
-                files.append((rel, None if classes else UNLABELED))
+            label = label_of[parts[0]] if parts else None if classes else UNLABELED
+            # bytes: a name that is not UTF-8 (surrogate escapes) could not pass Beam's coders
+            files.append((os.fsencode(entry.rel), label, entry.problem))
         files = sorted(files)[:self.options.max_records]
         kind = f"{len(classes)} class folders" if classes else "a flat folder (unlabeled)"
         return Plan(shards=chunked(files, FILES_PER_SHARD), class_names=tuple(classes),
                     description=f"{len(files):,} files in {kind}")
 
-    def read(self, shard: Tuple[Tuple[str, Optional[int]], ...]
+    def read(self, shard: Tuple[Tuple[bytes, Optional[int], Optional[Tuple[str, str]]], ...]
              ) -> Iterator[Union[Record, Reject]]:
-        for rel, label in shard:
+        for rel, label, problem in shard:
+            rel = os.fsdecode(rel)
+            record_id = escape_name(rel)
+            path = join(self.input_path, rel)
+            problem = problem or (check_file(path) if label is not None else None)
+            if problem:
+                yield Reject(record_id, *problem)
+                continue
             if label is None:
-                yield Reject(rel, OUTSIDE_CLASS_DIR, "a file next to the class folders")
+                yield Reject(record_id, OUTSIDE_CLASS_DIR, "a file next to the class folders")
                 continue
             try:
-                with open_raw(join(self.input_path, rel)) as handle:
+                with open_raw(path) as handle:
                     data = handle.read()
             except OSError as error:
-                yield Reject(rel, UNREADABLE, str(error))
+                yield Reject(record_id, UNREADABLE, describe(error))
                 continue
-            yield Record(rel, data, label)
+            yield Record(record_id, data, label)
 
     def decode(self, record: Record) -> np.ndarray:
         image = images.open_encoded(record.payload, draft_size=self.image_size,

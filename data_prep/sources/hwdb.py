@@ -17,20 +17,31 @@ Files are listed and read through Beam's ``FileSystems`` (``data_prep.files``): 
 
 Bad samples are rejects and reading goes on after them: a size field that disagrees with
 W x H (the next sample is found from whichever of the two lengths leads to a consistent header),
-a file that ends mid-sample, a tag that does not decode, a zero-sized image.
+a file that ends mid-sample, a tag that does not decode, a zero-sized image, a side above
+``images.MAX_INPUT_SIDE`` (``too_large``; its pixels are not read).
+
+A file that cannot be read at all is one reject whose id is the file's path (no offset):
+``unreadable`` (any ``OSError`` opening it: a link loop, a dangling link, a socket, a failed
+remote read) or ``not_a_regular_file`` (a FIFO, socket or device: never opened). When reading
+fails part-way, the samples read stay and the rest of the file is one ``unreadable`` reject
+``file:offset``. When no file named by ``--input`` can be read at all (a lone FIFO, say),
+``plan`` raises ``InputError``, as for a missing path. Non-UTF-8 bytes and control characters
+in file names are escaped in ids (``records.escape_name``).
 """
 from __future__ import annotations
 
+import os
 import struct
 from typing import BinaryIO, Iterator, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
 from data_prep import images
-from data_prep.files import find_files, join, name_matcher, open_raw
+from data_prep.files import (UNREADABLE, check_file, describe, find_files, join, name_matcher,
+                             open_raw)
 from data_prep.options import CHARSET_GB2312_LEVEL1
-from data_prep.records import BadRecord, ClassKey, Record, Reject, Skipped
-from data_prep.source import Plan, Source
+from data_prep.records import BadRecord, ClassKey, Record, Reject, Skipped, escape_name
+from data_prep.source import Plan, Source, unusable_inputs
 from data_prep.sources import SOURCES
 
 HEADER = struct.Struct("<I2sHH")
@@ -69,35 +80,48 @@ def _consistent_at(handle: BinaryIO, file_size: int, offset: int) -> bool:
     return size == HEADER.size + width * height and offset + size <= file_size
 
 
-def parse_gnt(handle: BinaryIO, file_size: int, read_pixels: bool = True
-              ) -> Iterator[Union[GntSample, GntError]]:
-    """Every sample of a ``.gnt`` file in order, bad ones as ``GntError``."""
+def parse_gnt(handle: BinaryIO, file_size: int, read_pixels: bool = True,
+              max_side: int = images.MAX_INPUT_SIDE) -> Iterator[Union[GntSample, GntError]]:
+    """Every sample of a ``.gnt`` file in order, bad ones as ``GntError``; a sample with a side
+    above ``max_side`` is a ``too_large`` error (its pixels are not read). An ``OSError`` while
+    reading ends the file with an ``unreadable`` error at the offset reached."""
     offset = 0
-    while offset < file_size:
-        handle.seek(offset)
-        header = handle.read(HEADER.size)
-        if len(header) < HEADER.size:
-            yield GntError(offset, TRUNCATED, f"file ends {len(header)} bytes into a header")
-            return
-        size, tag, width, height = HEADER.unpack(header)
-        expected = HEADER.size + width * height
-        if size != expected:
-            yield GntError(offset, SIZE_MISMATCH,
-                           f"size field {size}, but 10 + {width} x {height} = {expected}")
-            candidates = [offset + size, offset + expected]
-            following = [c for c in candidates
-                         if offset < c <= file_size and _consistent_at(handle, file_size, c)]
-            if not following:
+    try:
+        while offset < file_size:
+            handle.seek(offset)
+            header = handle.read(HEADER.size)
+            if len(header) < HEADER.size:
+                yield GntError(offset, TRUNCATED,
+                               f"file ends {len(header)} bytes into a header")
                 return
-            offset = following[0]
-            continue
-        if offset + size > file_size:
-            yield GntError(offset, TRUNCATED,
-                           f"sample needs {size} bytes, the file has {file_size - offset} left")
-            return
-        pixels = handle.read(width * height) if read_pixels else None
-        yield GntSample(offset, tag, width, height, pixels)
-        offset += size
+            size, tag, width, height = HEADER.unpack(header)
+            expected = HEADER.size + width * height
+            if size != expected:
+                yield GntError(offset, SIZE_MISMATCH,
+                               f"size field {size}, but 10 + {width} x {height} = {expected}")
+                candidates = [offset + size, offset + expected]
+                following = [c for c in candidates
+                             if offset < c <= file_size and _consistent_at(handle, file_size, c)]
+                if not following:
+                    return
+                offset = following[0]
+                continue
+            if offset + size > file_size:
+                yield GntError(offset, TRUNCATED, f"sample needs {size} bytes, the file has "
+                                                  f"{file_size - offset} left")
+                return
+            if max(width, height) > max_side:
+                yield GntError(offset, images.TOO_LARGE,
+                               f"{width} x {height}, more than {max_side} pixels on a side")
+            else:
+                pixels = handle.read(width * height) if read_pixels else None
+                if pixels is not None and len(pixels) < width * height:
+                    yield GntError(offset, TRUNCATED, "the file ended while it was read")
+                    return
+                yield GntSample(offset, tag, width, height, pixels)
+            offset += size
+    except OSError as error:
+        yield GntError(offset, UNREADABLE, describe(error))
 
 
 def decode_tag(tag: bytes) -> str:
@@ -121,14 +145,15 @@ def in_gb2312_level1(tag: bytes) -> bool:
 @SOURCES.register("hwdb")
 class HwdbSource(Source):
     """CASIA-HWDB ``.gnt`` characters -> grayscale squares; one shard per file:
-    ``(root, name relative to root, file size, how many samples to read or None for all)``."""
+    ``(root, name relative to root, file size, how many samples to read or None for all,
+    problem (reason, detail) found by the listing or None)``, paths as bytes."""
 
     default_image_size = 28
     default_channels = 1
 
     def _classify(self, name: str, item: Union[GntSample, GntError]
                   ) -> Union[Record, Reject, Skipped]:
-        record_id = f"{name}:{item.offset}"
+        record_id = f"{escape_name(name)}:{item.offset}"
         if isinstance(item, GntError):
             return Reject(record_id, item.reason, item.detail)
         try:
@@ -140,37 +165,55 @@ class HwdbSource(Source):
         return Record(record_id, (item.width, item.height, item.pixels),
                       ClassKey(item.tag, character))
 
-    def _items(self, root: str, name: str, file_size: int, read_pixels: bool
+    def _items(self, root: str, name: str, file_size: int, read_pixels: bool,
+               problem: Optional[Tuple[str, str]] = None
                ) -> Iterator[Union[Record, Reject, Skipped]]:
-        with open_raw(join(root, name)) as handle:
+        """The file's samples; one reject with the file's path as id when it cannot be read at
+        all (``problem`` found by the listing, or found now)."""
+        path = join(root, name)
+        problem = problem or check_file(path)
+        if problem is None:
+            try:
+                handle = open_raw(path)
+            except OSError as error:
+                problem = (UNREADABLE, describe(error))
+        if problem is not None:
+            yield Reject(escape_name(name), *problem)
+            return
+        with handle:
             for item in parse_gnt(handle, file_size, read_pixels):
                 yield self._classify(name, item)
 
     def plan(self) -> Plan:
         root, files = find_files(self.input_path, name_matcher("*.gnt"), ".gnt")
+        unusable_inputs(files, f"hwdb: {self.input_path}")
+        # Shards carry paths as bytes (os.fsencode): a name that is not UTF-8 (a surrogate
+        # escape in a str) could not be encoded by Beam's coders.
         limit = self.options.max_records
         if limit is None:
-            shards = tuple((root, name, size, None) for name, size in files)
+            shards = tuple((os.fsencode(root), os.fsencode(entry.rel), entry.size, None,
+                            entry.problem) for entry in files)
             return Plan(shards, discover_labels=True, description=f"{len(files)} .gnt files")
         shards, total = [], 0
-        for name, size in files:
+        for entry in files:
             count = 0
-            for item in self._items(root, name, size, read_pixels=False):
+            for item in self._items(root, entry.rel, entry.size, False, entry.problem):
                 if total + count == limit:
                     break
                 count += not isinstance(item, Skipped)
-            shards.append((root, name, size, count))
+            shards.append((os.fsencode(root), os.fsencode(entry.rel), entry.size, count,
+                           entry.problem))
             total += count
             if total == limit:
                 break
         return Plan(tuple(shards), discover_labels=True,
                     description=f"the first {total:,} samples of {len(shards)} .gnt files")
 
-    def read(self, shard: Tuple[str, str, int, Optional[int]]
+    def read(self, shard: Tuple[bytes, bytes, int, Optional[int], Optional[Tuple[str, str]]]
              ) -> Iterator[Union[Record, Reject, Skipped]]:
-        root, name, size, limit = shard
+        root, name, size, limit, problem = shard
         count = 0
-        for item in self._items(root, name, size, read_pixels=True):
+        for item in self._items(os.fsdecode(root), os.fsdecode(name), size, True, problem):
             if count == limit:
                 return
             count += not isinstance(item, Skipped)
@@ -180,5 +223,7 @@ class HwdbSource(Source):
         width, height, pixels = record.payload
         if width == 0 or height == 0:
             raise BadRecord(images.ZERO_SIZE, f"{width} x {height}")
+        if max(width, height) > images.MAX_INPUT_SIDE:
+            raise BadRecord(images.TOO_LARGE, f"{width} x {height}")
         glyph = images.from_array(np.frombuffer(pixels, np.uint8).reshape(height, width))
         return images.to_array(images.pad_to_square(glyph, self.image_size), self.channels)

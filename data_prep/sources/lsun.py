@@ -22,20 +22,26 @@ and ``teardown`` is not guaranteed to run, so copies would be left on the worker
 remote ``--input`` (any path with a scheme, e.g. ``gs://``) is refused in ``plan``, before
 anything is downloaded, with an ``InputError`` that says to copy the LMDB folder to a local
 disk or to a volume mounted on the workers (gcsfuse, NFS) and pass that path.
+
+Keys are made ids by ``records.escape_name`` (a key that is not UTF-8 or holds control
+characters stays traceable and unique). An LMDB error or ``OSError`` while a key range is read
+(a corrupt page, an I/O error) ends the range with one ``unreadable`` reject whose id is
+``<last key read>..<end of the range>`` (the keys after it could not be read, and how many
+there are is unknown); the records read before it are kept.
 """
 from __future__ import annotations
 
 import math
 import os
 import threading
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import lmdb
 import numpy as np
 
 from data_prep import images
-from data_prep.files import is_local
-from data_prep.records import Record
+from data_prep.files import UNREADABLE, describe, is_local
+from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source
 from data_prep.sources import SOURCES
 
@@ -103,17 +109,25 @@ class LsunSource(Source):
     def setup(self) -> None:
         self._env = open_environment(self.input_path)
 
-    def read(self, shard: Tuple[Optional[bytes], Optional[bytes]]) -> Iterator[Record]:
+    def read(self, shard: Tuple[Optional[bytes], Optional[bytes]]
+             ) -> Iterator[Union[Record, Reject]]:
         start, stop = shard
-        with self._env.begin() as txn:
-            cursor = txn.cursor()
-            found = cursor.set_range(start) if start is not None else cursor.first()
-            while found:
-                key = cursor.key()
-                if stop is not None and key >= stop:
-                    break
-                yield Record(id=key.decode("utf-8", "backslashreplace"), payload=cursor.value())
-                found = cursor.next()
+        last = start
+        try:
+            with self._env.begin() as txn:
+                cursor = txn.cursor()
+                found = cursor.set_range(start) if start is not None else cursor.first()
+                while found:
+                    key = cursor.key()
+                    if stop is not None and key >= stop:
+                        break
+                    yield Record(id=escape_name(key), payload=cursor.value())
+                    last = key
+                    found = cursor.next()
+        except (lmdb.Error, OSError) as error:
+            after = "the start" if last is None else f"key {escape_name(last)}"
+            yield Reject(f"{escape_name(last or b'')}..{escape_name(stop or b'')}", UNREADABLE,
+                         f"reading stopped after {after}: {describe(error)}")
 
     def decode(self, record: Record) -> np.ndarray:
         image = images.open_encoded(record.payload, FORMATS, draft_size=self.image_size,

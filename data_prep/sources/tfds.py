@@ -7,15 +7,20 @@ Every split is read (the output is re-split by ``id``). The image is the feature
 to ``labels.txt``). Images keep the dataset's size unless ``--image_size`` is given (then the
 shorter side is resized and centre-cropped), and its channels unless ``--channels`` is given.
 ``id`` = the ``tfds_id`` of the example (file shard and index): stable for a prepared dataset.
+Ids and class names are made text by ``records.escape_name`` (control characters escaped).
+An error reading the prepared files (``OSError``, a TensorFlow ``OpError`` such as
+``DataLossError`` for a damaged shard) ends the example range: each example not read is an
+``unreadable`` reject with the id ``<dataset>/<split>[<index>]`` (its ``tfds_id`` is unknown).
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple, Union
 
 import numpy as np
 
 from data_prep import images
-from data_prep.records import Record
+from data_prep.files import UNREADABLE, describe
+from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source
 from data_prep.sources import SOURCES
 from lsgan_tf.example_schema import UNLABELED
@@ -76,7 +81,8 @@ class TfdsSource(Source):
                 left -= count
                 if left == 0:
                     break
-        names = tuple(info.features[label_key].names) if label_key else ()
+        names = tuple(escape_name(name) for name in info.features[label_key].names
+                      ) if label_key else ()
         total = sum(stop - start for _, start, stop in shards)
         return Plan(shards=tuple(shards), class_names=names,
                     description=f"{total:,} examples of {info.full_name}")
@@ -85,17 +91,26 @@ class TfdsSource(Source):
         self._tfds_builder = self._builder()
         self._keys = _feature_keys(self._tfds_builder.info)
 
-    def read(self, shard: Tuple[str, int, int]) -> Iterator[Record]:
+    def read(self, shard: Tuple[str, int, int]) -> Iterator[Union[Record, Reject]]:
+        import tensorflow as tf
         import tensorflow_datasets as tfds
 
         split, start, stop = shard
         image_key, label_key = self._keys
-        dataset = self._tfds_builder.as_dataset(
-            split=f"{split}[{start}:{stop}]", shuffle_files=False,
-            read_config=tfds.ReadConfig(add_tfds_id=True))
-        for example in tfds.as_numpy(dataset):
-            label = int(example[label_key]) if label_key else UNLABELED
-            yield Record(example["tfds_id"].decode("utf-8"), example[image_key], label)
+        index = start
+        try:
+            dataset = self._tfds_builder.as_dataset(
+                split=f"{split}[{start}:{stop}]", shuffle_files=False,
+                read_config=tfds.ReadConfig(add_tfds_id=True))
+            for example in tfds.as_numpy(dataset):
+                label = int(example[label_key]) if label_key else UNLABELED
+                yield Record(escape_name(example["tfds_id"]), example[image_key], label)
+                index += 1
+        except (OSError, tf.errors.OpError) as error:
+            detail = describe(error)
+            name = escape_name(self._tfds_builder.info.name)
+            for missing in range(index, stop):
+                yield Reject(f"{name}/{split}[{missing}]", UNREADABLE, detail)
 
     def decode(self, record: Record) -> np.ndarray:
         pixels = record.payload

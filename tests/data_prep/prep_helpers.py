@@ -82,3 +82,54 @@ def read_rejects(output_dir: str) -> List[Tuple[str, str, str]]:
 def solid(height: int, width: int, color, channels: int = 3) -> np.ndarray:
     """A uint8 image of one colour."""
     return np.broadcast_to(np.asarray(color, np.uint8), (height, width, channels)).copy()
+
+
+class Driven:
+    """What a source gives when driven in-process as the pipeline's steps call it (plan, setup,
+    read every shard, decode every record), without Beam: ``written`` {id: image},
+    ``rejects`` {id: (reason, detail)}, ``skipped`` {id: reason}, ``read`` (records read)."""
+
+    def __init__(self, plan, written, rejects, skipped, read):
+        self.plan, self.written, self.rejects = plan, written, rejects
+        self.skipped, self.read = skipped, read
+
+    def reasons(self) -> Dict[str, str]:
+        return {record_id: reason for record_id, (reason, _) in self.rejects.items()}
+
+
+def drive_source(source_name: str, input_path="", **options) -> Driven:
+    """Runs a source's plan, setup, read and decode in this process and thread (a blocking
+    call can be interrupted by ``signal.alarm``). Only ``BadRecord`` may leave ``decode``; ids
+    must be unique; read = written + rejected is checked here."""
+    from data_prep.prepare import make_source
+    from data_prep.records import BadRecord, Record, Reject, Skipped
+
+    source = make_source(source_name, str(input_path), PrepOptions(**options))
+    plan = source.plan()
+    reader = make_source(source_name, str(input_path), PrepOptions(**options))
+    reader.setup()
+    decoder = make_source(source_name, str(input_path), PrepOptions(**options))
+    written, rejects, skipped, read = {}, {}, {}, 0
+    try:
+        for shard in plan.shards:
+            for item in reader.read(shard):
+                assert item.id not in written and item.id not in rejects, item.id
+                assert item.id not in skipped, item.id
+                if isinstance(item, Skipped):
+                    skipped[item.id] = item.reason
+                    continue
+                read += 1
+                if isinstance(item, Reject):
+                    assert item.reason, item
+                    rejects[item.id] = (item.reason, item.detail)
+                    continue
+                assert isinstance(item, Record), item
+                try:
+                    written[item.id] = decoder.decode(item)
+                except BadRecord as error:
+                    assert error.reason, error
+                    rejects[item.id] = (error.reason, error.detail)
+    finally:
+        reader.teardown()
+    assert read == len(written) + len(rejects)
+    return Driven(plan, written, rejects, skipped, read)

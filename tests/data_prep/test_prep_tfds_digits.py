@@ -63,3 +63,27 @@ def test_digits_are_builtin_data_digits(prepare):
         example = out.examples[ids[index]]
         np.testing.assert_array_equal(example["image"], images[index])
         assert example["label"] == labels[index]
+
+
+def test_tfds_a_damaged_shard_file_gives_rejects_not_a_crash(tfds_dir, tmp_path):
+    """Issue 13: an error reading the prepared files (a TensorFlow OpError: here the shard
+    holds fewer records than TFDS expects) ends the range; every example not read is an
+    ``unreadable`` reject. Before: the error left ``read`` and stopped the run."""
+    import shutil
+
+    from prep_helpers import drive_source
+
+    damaged = tmp_path / "tfds"
+    shutil.copytree(tfds_dir, damaged)
+    train = [path for path in damaged.rglob("*train.tfrecord*")]
+    assert len(train) == 1
+    data = train[0].read_bytes()
+    train[0].write_bytes(data[:len(data) * 2 // 3])
+    driven = drive_source("tfds", "tiny_shades", tfds_data_dir=str(damaged))
+    assert driven.read == 9
+    reasons = driven.reasons()
+    assert set(reasons.values()) == {"unreadable"}
+    assert 0 < len(reasons) < 6 and all(i.startswith("tiny_shades/train[") for i in reasons)
+    assert len([i for i in driven.written if "train" in i]) == 6 - len(reasons)
+    assert next(iter(driven.rejects.values()))[1].startswith(
+        ("FailedPreconditionError: ", "DataLossError: "))
