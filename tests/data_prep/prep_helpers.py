@@ -133,3 +133,14 @@ def drive_source(source_name: str, input_path="", **options) -> Driven:
         reader.teardown()
     assert read == len(written) + len(rejects)
     return Driven(plan, written, rejects, skipped, read)
+
+
+def bind_unix(server, path) -> None:
+    """Binds a UNIX socket at ``path`` by its name relative to its folder: socket paths are
+    limited to about 107 bytes, which a sandbox's temporary folder (Bazel's) exceeds."""
+    here = os.getcwd()
+    os.chdir(os.path.dirname(os.fsdecode(path)) or ".")
+    try:
+        server.bind(os.path.basename(os.fsdecode(path)))
+    finally:
+        os.chdir(here)

@@ -37,7 +37,7 @@ from data_prep.sources import hwdb
 from data_prep.testdata import gnt_sample, write_gnt, write_idx, write_lmdb
 from data_prep.write import reject_line
 from lsgan_tf import example_schema
-from prep_helpers import drive_source
+from prep_helpers import bind_unix, drive_source
 
 SHORT_SEEDS = 10
 LONG_SEEDS = int(os.environ.get("LSGAN_FUZZ_SEEDS", "1000"))
@@ -272,7 +272,7 @@ def fuzz_folder(seed: int, folder) -> None:
             os.mkfifo(special)
         else:
             server = socket.socket(socket.AF_UNIX)
-            server.bind(os.fsdecode(special))
+            bind_unix(server, special)
         count += 1
     try:
         drive("folder", seed, "folder", os.fsdecode(root), count,

@@ -30,7 +30,7 @@ from data_prep.source import InputError
 from data_prep.sources import hwdb, idx, lsun
 from data_prep.testdata import gnt_sample, lsun_key, write_gnt, write_idx, write_lmdb
 from lsgan_tf import example_schema
-from prep_helpers import drive_source, read_rejects, solid
+from prep_helpers import bind_unix, drive_source, read_rejects, solid
 
 MAX_SIDE = 16384  # images.MAX_INPUT_SIDE, the documented maximum input side
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,7 +63,7 @@ def special_files(folder, suffix: str):
     folder = str(folder)
     os.mkfifo(os.path.join(folder, f"fifo{suffix}"))
     server = socket.socket(socket.AF_UNIX)
-    server.bind(os.path.join(folder, f"sock{suffix}"))
+    bind_unix(server, os.path.join(folder, f"sock{suffix}"))
     os.symlink(f"loop{suffix}", os.path.join(folder, f"loop{suffix}"))
     os.symlink("no-such-file", os.path.join(folder, f"dangling{suffix}"))
     try:
