@@ -12,35 +12,28 @@ Training batches are dicts:
             from (seed, step).
 The real batches are a function of (seed, step) too (``_record_batches``), so a run killed and
 resumed from a checkpoint trains on the same batches, with the same noise, as one that was not.
+Under a distribution strategy each input pipeline (worker, TPU host) makes only its replicas'
+rows of each global batch (``InputShard``), sharding the input by file or by record.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
-from lsgan_tf import example_schema, paths
-from lsgan_tf.errors import UsageError
+from lsgan_tf import example_schema, prepared
+from lsgan_tf.prepared import DataError
 from lsgan_tf.registry import DATA_SOURCES
 from lsgan_tf.sources import POINTS, DatasetInfo
 
 TFRECORD = "tfrecord"
 
 
-class DataError(UsageError):
-    """Input data that cannot be used as asked (missing, empty, wrong shape or labels)."""
-
-
 def split_files(root: str, split: str) -> List[str]:
-    """The shards of one split of a prepared directory; a clear error when there are none."""
-    if not paths.isdir(root):
-        raise DataError(f"data directory {root!r} does not exist (make one with `lsgan prep`)")
-    files = paths.glob(example_schema.split_pattern(root, split))
-    if not files:
-        raise DataError(f"no {example_schema.TFRECORD_SUFFIX} shards in "
-                        f"{example_schema.split_dir(root, split)!r}")
-    return files
+    """The shards of one split of a prepared directory, once ``prepared.check`` has found the
+    directory complete (``stats.json`` present, every shard it lists there)."""
+    return prepared.check(root, split)
 
 
 def _parse(serialized):
@@ -136,24 +129,78 @@ def _decode_batch(serialized, channels: int):
     return images, features["label"]
 
 
-def _record_batches(config, split: str, start_step: int) -> tf.data.Dataset:
-    """uint8 (image, label) batches in an order that is a function of (seed, step).
+class InputShard(NamedTuple):
+    """The part of every global batch that one input pipeline makes.
+
+    ``pipelines`` input pipelines (one per worker or TPU host; ``index`` is this one) feed
+    ``replicas`` replicas in all, ``replicas / pipelines`` of them on this pipeline's host. Global
+    batch k is split into ``replicas`` slices of ``rows_per_replica`` rows, replica r taking rows
+    [r * rows_per_replica, (r + 1) * rows_per_replica), as ``MirroredStrategy`` splits a global
+    batch; this pipeline makes the slices of its own replicas, one element per replica.
+    """
+    pipelines: int = 1
+    index: int = 0
+    replicas: int = 1
+
+    @classmethod
+    def of(cls, context: Optional[tf.distribute.InputContext]) -> "InputShard":
+        if context is None:
+            return cls()
+        return cls(context.num_input_pipelines, context.input_pipeline_id,
+                   context.num_replicas_in_sync)
+
+    @property
+    def local_replicas(self) -> int:
+        return self.replicas // self.pipelines
+
+    def rows_per_replica(self, batch_size: int) -> int:
+        if batch_size % self.replicas:
+            raise DataError(f"train.batch_size={batch_size} must be a multiple of the "
+                            f"{self.replicas} replicas of the strategy (the global batch is "
+                            "split evenly over them)")
+        return batch_size // self.replicas
+
+    def rows(self, batch_size: int) -> Tuple[int, int]:
+        """(first row, row count) of this pipeline's part of a global batch."""
+        count = self.rows_per_replica(batch_size) * self.local_replicas
+        return self.index * count, count
+
+
+def _record_batches(config, split: str, start_step: int,
+                    shard: InputShard = InputShard()) -> tf.data.Dataset:
+    """uint8 (image, label) batches, this pipeline's rows, in an order that is a function of
+    (seed, step).
 
     The records are shuffled with ``train.seed`` (each epoch anew), repeated and batched, and
     a run that resumes at ``start_step`` skips the ``start_step`` batches it already trained
     on: batch k is the same whether the run was interrupted or not. Prepared folders are
-    skipped as undecoded records (decoding comes after the skip); a built-in source's arrays
-    are in memory.
+    skipped as undecoded records (decoding comes after the skip, and decodes only this
+    pipeline's rows); a built-in source's arrays are in memory.
+
+    Several pipelines shard the input by file when a prepared split has at least one shard per
+    pipeline: pipeline i reads shards i, i + n, ... and batches its own rows (batch k is then
+    a function of (seed, step, i, n)). Otherwise they shard by record: each reads every record,
+    makes the global batch k and keeps its rows of it, so the replicas see exactly what they
+    would see in one process.
     """
     data, train = config.data, config.train
+    first, count = shard.rows(train.batch_size)
+    by_file = False
     if data.source in DATA_SOURCES:
         images, labels = DATA_SOURCES.get(data.source)().split(split, data.eval_fraction)
         records = tf.data.Dataset.from_tensor_slices((images, labels))
     else:
-        records = tf.data.TFRecordDataset(split_files(data.path, split), compression_type="GZIP")
+        files = split_files(data.path, split)
+        by_file = 1 < shard.pipelines <= len(files)
+        if by_file:
+            files = files[shard.index::shard.pipelines]
+        records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    batch_rows = count if by_file else train.batch_size
     batches = (records.shuffle(data.shuffle_buffer, seed=train.seed,
                                reshuffle_each_iteration=True)
-               .repeat().batch(train.batch_size, drop_remainder=True).skip(start_step))
+               .repeat().batch(batch_rows, drop_remainder=True).skip(start_step))
+    if batch_rows != count:
+        batches = batches.map(lambda *parts: tuple(part[first:first + count] for part in parts))
     if data.source not in DATA_SOURCES:
         channels = config.model.channels
         batches = batches.map(lambda serialized: _decode_batch(serialized, channels),
@@ -162,18 +209,25 @@ def _record_batches(config, split: str, start_step: int) -> tf.data.Dataset:
 
 
 def training_dataset(config, output_activation: str, start_step: int = 0,
-                     split: str = example_schema.TRAIN) -> tf.data.Dataset:
-    """Endless shuffled batches of ``config.train.batch_size`` with noise (see module doc)."""
+                     split: str = example_schema.TRAIN,
+                     shard: InputShard = InputShard()) -> tf.data.Dataset:
+    """Endless shuffled batches with noise (see module doc): with the default ``shard``, global
+    batches of ``config.train.batch_size``; otherwise one element per replica of the pipeline
+    ``shard`` describes, each that replica's rows of the global batch (``InputShard``)."""
     info = inspect(config.data.source, config.data.path)
     _check_shape(info, config.model)
     train, noise = config.train, config.model.noise
+    first, count = shard.rows(train.batch_size)
     steps = tf.data.Dataset.counter(start=start_step)
     batches = None
     if config.data.source != TFRECORD:
         batches = DATA_SOURCES.get(config.data.source)().stream(
             train.batch_size, train.seed, start_step)
+    if batches is not None and count != train.batch_size:
+        batches = batches.map(lambda real, label: (real[first:first + count],
+                                                   label[first:first + count]))
     if batches is None:
-        batches = _record_batches(config, split, start_step).map(
+        batches = _record_batches(config, split, start_step, shard).map(
             lambda images, labels: (scale_images(images, output_activation), labels),
             num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -184,8 +238,14 @@ def training_dataset(config, output_activation: str, start_step: int = 0,
         return {
             "real": real,
             "label": label,
-            "z_d": sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step])),
-            "z_g": sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step + 1])),
+            "z_d": sample_noise(shape, noise.distribution,
+                                tf.stack([seed, 2 * step]))[first:first + count],
+            "z_g": sample_noise(shape, noise.distribution,
+                                tf.stack([seed, 2 * step + 1]))[first:first + count],
         }
 
-    return tf.data.Dataset.zip((batches, steps)).map(add_noise).prefetch(tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.zip((batches, steps)).map(add_noise)
+    if shard.local_replicas > 1:
+        dataset = dataset.unbatch().batch(shard.rows_per_replica(train.batch_size),
+                                          drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -81,6 +81,6 @@ def test_clear_errors_for_unusable_data(tmp_path):
     unlabeled = write_prepared(str(tmp_path / "unl"), np.zeros((2, 28, 28, 1), np.uint8), [-1, -1])
     with pytest.raises(data_lib.DataError, match="needs labelled data"):
         data_lib.training_dataset(tiny_digits(**{"data.source": "tfrecord", "data.path": unlabeled}), "sigmoid")
-    with pytest.raises(data_lib.DataError, match="no .tfrecord.gz shards"):
+    with pytest.raises(data_lib.DataError, match="stats.json, which `lsgan prep` writes last, is missing"):
         os.makedirs(tmp_path / "empty")
         data_lib.load_split(str(tmp_path / "empty"), "train")
