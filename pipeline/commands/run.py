@@ -6,7 +6,8 @@
 The config (preset -> ``--config`` -> the evaluation flags -> ``--set``) is resolved and
 validated before TFX loads; the pipeline carries it whole. Ends with the scores, whether the
 model was blessed, where the pushed model, the sample grid, the metadata and the TensorBoard
-logs are, and the command to open TensorBoard.
+logs are, and the command to open TensorBoard. One run at a time per root
+(``pipeline.local_root``: a lock, and a metadata store that must open).
 """
 from __future__ import annotations
 
@@ -58,13 +59,17 @@ def pipeline_source(config) -> str:
 
 def main(argv) -> None:
     config = resolve_from_flags(eval_overrides())
-    source = pipeline_source(config)
-    from pipeline.local_runner import run_local
-    from pipeline.summary import format_summary, latest_outputs
+    from pipeline.local_root import claim
 
     start = time.time()
-    where = run_local(root=FLAGS.root or f"runs/pipeline/{config.name}", config=config,
-                      source=source, input_path=FLAGS.input, beam_args=argv[1:] or None,
-                      enable_cache=FLAGS.cache, image_size=FLAGS.image_size,
-                      charset=FLAGS.charset, max_records=FLAGS.max_records)
-    print(format_summary(latest_outputs(where.metadata), where.metadata, time.time() - start))
+    with claim(FLAGS.root or f"runs/pipeline/{config.name}") as root:
+        source = pipeline_source(config)
+        from pipeline.local_runner import run_local  # TFX loads here, once the root is ours
+        from pipeline.summary import format_summary, latest_outputs
+
+        where = run_local(root=root, config=config, source=source, input_path=FLAGS.input,
+                          beam_args=argv[1:] or None, enable_cache=FLAGS.cache,
+                          image_size=FLAGS.image_size, charset=FLAGS.charset,
+                          max_records=FLAGS.max_records)
+        print(format_summary(latest_outputs(where.metadata), where.metadata,
+                             time.time() - start))

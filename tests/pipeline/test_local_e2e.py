@@ -14,13 +14,14 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from ml_metadata.proto import metadata_store_pb2
 from tensorflow_serving.apis import predict_pb2
 
 from lsgan_tf.config import resolve
 from pipeline.local_runner import run_local
 from pipeline.serving import predict, rest_body
-from pipeline.summary import latest_outputs, open_store
+from pipeline.summary import latest_outputs
+
+from pipeline_helpers import executions
 
 COMPONENTS = ["LsganExampleGen", "Trainer", "GanEvaluator", "Pusher"]
 TINY = ["train.steps=4", "train.batch_size=16", "train.log_every=2", "model.g_width=8",
@@ -30,17 +31,6 @@ LENIENT = "eval.thresholds=fd<=1e9"
 # Library noise the console must not show: absl/TFX/Beam "W1201 12:00:00.0 ..." lines, TF's
 # C++ "2026-12-01 12:00:00.0: E external/..." lines, and Python warnings.
 NOISE = re.compile(r"^[EWI]\d{4} \d\d:|^\d{4}-\d\d-\d\d [\d:.]+: [EWI] |Warning:")
-
-
-def executions(root):
-    """{component: [states]} of every execution in the run's ML Metadata."""
-    store = open_store(os.path.join(root, "metadata.sqlite"))
-    types = {t.id: t.name.split(".")[-1] for t in store.get_execution_types()}
-    result = {}
-    for execution in store.get_executions():
-        state = metadata_store_pb2.Execution.State.Name(execution.last_known_state)
-        result.setdefault(types[execution.type_id], []).append(state)
-    return result
 
 
 def run(root, thresholds):
