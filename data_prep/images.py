@@ -34,6 +34,9 @@ MAX_INPUT_SIDE = 16384  # longest side pad_to_square (and the hwdb source) accep
 _PASS_PIXELS = 1 << 22  # pixels of one padded strip in pad_to_square's horizontal pass
 _MAGIC = ((b"\xff\xd8\xff", 0, "JPEG"), (b"\x89PNG\r\n\x1a\n", 0, "PNG"), (b"WEBP", 8, "WEBP"))
 _MODES = {1: "L", 3: "RGB"}
+# The decoders a folder of pictures is read with. Pillow would otherwise try every plugin it
+# has, EPS among them (which runs Ghostscript on the file) and PDF, PSD, ICNS...
+FOLDER_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 
 def sniff(data: bytes) -> Optional[str]:
@@ -44,12 +47,12 @@ def sniff(data: bytes) -> Optional[str]:
     return None
 
 
-def open_encoded(data: bytes, formats: Optional[Sequence[str]] = None,
-                 draft_size: Optional[int] = None, channels: int = 3) -> Image.Image:
+def open_encoded(data: bytes, formats: Sequence[str], draft_size: Optional[int] = None,
+                 channels: int = 3) -> Image.Image:
     """Decodes an encoded image, fully, or raises ``BadRecord``.
 
-    ``formats`` (Pillow names, e.g. ``("JPEG", "WEBP", "PNG")``) restricts the decoders tried;
-    None tries every format Pillow knows. ``draft_size`` lets JPEG decode at a reduced scale
+    ``formats`` (Pillow names, e.g. ``("JPEG", "WEBP", "PNG")``) are the only decoders tried;
+    bytes in any other format, even one Pillow knows, are ``not_an_image``. ``draft_size`` lets JPEG decode at a reduced scale
     that still keeps both sides >= draft_size (libjpeg DCT scaling: much faster, same result
     after the later resize). ``channels`` picks the draft mode.
     """

@@ -1,11 +1,13 @@
-r"""``folder``: image files under a directory, in any format Pillow reads.
+r"""``folder``: image files under a directory: JPEG, PNG, WEBP, GIF, BMP or TIFF.
 
 * One subdirectory per class: labels are the sorted subdirectory names (``labels.txt``), the
   files anywhere below a class directory belong to it; files directly in the root are then
   rejected (``outside_class_dir``).
 * A flat folder (no subdirectories): unlabeled (-1).
 Directories whose names start with ``.`` are ignored. Every other file is read: one that is
-not an image is a reject (``not_an_image``, ``empty``, ``corrupt_image``...). Images are
+not an image is a reject (``not_an_image``, ``empty``, ``corrupt_image``...); so is one in a
+format outside ``images.FOLDER_FORMATS`` (only those decoders are tried: Pillow's EPS plugin
+would run Ghostscript on the file). Images are
 converted to RGB (``--channels=1`` for grayscale), the shorter side resized and centre-cropped
 to ``image_size`` (default 64). ``id`` = the path relative to the input directory.
 
@@ -98,6 +100,6 @@ class FolderSource(Source):
             yield Record(record_id, data, label)
 
     def decode(self, record: Record) -> np.ndarray:
-        image = images.open_encoded(record.payload, draft_size=self.image_size,
-                                    channels=self.channels)
+        image = images.open_encoded(record.payload, images.FOLDER_FORMATS,
+                                    draft_size=self.image_size, channels=self.channels)
         return images.to_array(images.crop_to_square(image, self.image_size), self.channels)

@@ -507,10 +507,30 @@ def test_an_encoded_image_above_the_maximum_side_is_too_large_before_decoding():
     buffer = io.BytesIO()
     Image.new("L", (MAX_SIDE + 1, 1)).save(buffer, format="PNG")
     with pytest.raises(BadRecord, match="too_large"):
-        images.open_encoded(buffer.getvalue())
+        images.open_encoded(buffer.getvalue(), ("PNG",))
     buffer = io.BytesIO()
     Image.new("L", (MAX_SIDE, 1)).save(buffer, format="PNG")
-    assert images.open_encoded(buffer.getvalue()).size == (MAX_SIDE, 1)
+    assert images.open_encoded(buffer.getvalue(), ("PNG",)).size == (MAX_SIDE, 1)
+
+
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 4 4\n%%EndComments\n"
+       b"newpath 0 0 moveto 4 4 lineto stroke showpage\n%%EOF\n")
+
+
+def test_pillow_tries_only_the_formats_a_source_expects(tmp_path):
+    """An EPS file in a folder source is ``not_an_image``: Pillow's EPS plugin (which would run
+    Ghostscript on it) is never tried, though Pillow alone recognises the file."""
+    import io
+    assert Image.open(io.BytesIO(EPS)).format == "EPS"
+    with pytest.raises(BadRecord, match="not_an_image"):
+        images.open_encoded(EPS, images.FOLDER_FORMATS)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "drawing.eps").write_bytes(EPS)
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(tmp_path / "in" / "photo.bmp")
+    driven = drive_source("folder", str(tmp_path / "in"), image_size=8)
+    assert {key: reason for key, (reason, _) in driven.rejects.items()} == {
+        "drawing.eps": "not_an_image"}
+    assert list(driven.written) == ["photo.bmp"]
 
 
 # --- remote inputs: an object store through Beam's FileSystems --------------------------------
