@@ -1,4 +1,5 @@
-"""The exported generator: both signatures, uint8 output, clear refusals, warmup records."""
+"""The exported generator: both signatures return the generator's own output (scaled to uint8
+for images), clear refusals, warmup records."""
 import io
 import os
 
@@ -8,12 +9,15 @@ import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
 from lsgan_tf import config as config_lib
+from lsgan_tf import data as data_lib
 from lsgan_tf.export import WARMUP_FILE, GeneratorClient, export_generator
 from lsgan_tf.models import build_models
 from lsgan_tf.presets import get_preset
 from lsgan_tf.training import train
 
-from helpers import tiny_digits
+from helpers import tiny_digits, tiny_sets
+
+TINY_DCGAN = tiny_sets("dcgan") + ["model.channels=3"]  # 32 x 32 x 3
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +28,7 @@ def digits_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dcgan_model(tmp_path_factory):
-    config = config_lib.apply_overrides(get_preset("dcgan"), [
-        "model.image_size=32", "model.g_width=4", "model.d_width=4", "model.noise.dim=8"])
+    config = config_lib.apply_overrides(get_preset("dcgan"), TINY_DCGAN)
     models = build_models(config.model)
     path = str(tmp_path_factory.mktemp("dcgan") / "saved_model")
     return export_generator(models.generator, config, models.output_activation, path)
@@ -44,12 +47,75 @@ def test_conditional_signatures_return_uint8_images(digits_model):
     np.testing.assert_array_equal(gen["images"].numpy(), again["images"].numpy())
 
 
-def test_output_equals_the_generator_scaled_to_uint8(digits_model, tmp_path):
+def scaled_as_served(samples, output_activation):
+    """What the signatures must return for the generator's ``samples``, written out here:
+    sigmoid [0, 1] -> round(255 x), tanh [-1, 1] -> round(127.5 (x + 1)), clipped to 0..255,
+    as uint8; 2-D points (linear) as float32."""
+    samples = np.asarray(samples, np.float64)
+    if output_activation == "linear":
+        return samples.astype(np.float32)
+    scaled = samples * 255.0 if output_activation == "sigmoid" else (samples + 1.0) * 127.5
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+
+
+def assert_served_as_generated(served, generated, output_activation):
+    """Tolerance: points to 1e-5 (relative) + 1e-6; images at most 1 uint8 level off (a value
+    on a .5 rounding edge may fall either way in another kernel), and 99% of pixels exact."""
+    expected = scaled_as_served(generated, output_activation)
+    assert served.dtype == expected.dtype and served.shape == expected.shape
+    if output_activation == "linear":
+        np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-6)
+        return
+    assert expected.max() > expected.min()  # not a constant image: the comparison means something
+    diff = np.abs(served.astype(np.int32) - expected.astype(np.int32))
+    assert diff.max() <= 1 and np.mean(diff == 0) >= 0.99, (diff.max(), np.mean(diff == 0))
+
+
+@pytest.fixture(scope="module", params=["conditional", "dcgan", "mog_mlp"])
+def exported(request, tmp_path_factory):
+    """(config, models, path): an untrained model of each output kind (sigmoid images, tanh
+    images, linear points), exported."""
+    config = config_lib.apply_overrides(get_preset("digits"), tiny_sets(request.param))
+    models = build_models(config.model)
+    path = str(tmp_path_factory.mktemp(request.param) / "saved_model")
+    return config, models, export_generator(models.generator, config, models.output_activation,
+                                            path)
+
+
+def test_signatures_return_the_generators_output_scaled_to_uint8(exported):
+    config, models, path = exported
+    loaded = tf.saved_model.load(path)
+    activation, classes = models.output_activation, config.model.num_classes
+    key = "points" if activation == "linear" else "images"
+    n, dim, seed = 12, config.model.noise.dim, 7
+
+    def generated(z, labels):
+        return models.generator([z, labels] if classes else z, training=False).numpy()
+
+    z = tf.random.stateless_uniform([n, dim], seed=[1, 2], minval=-1.0, maxval=1.0)
+    labels = tf.constant(np.arange(n) % max(classes, 1), tf.int64)
+    served = loaded.signatures["serving_default"](z=z, **({"label": labels} if classes else {}))
+    assert_served_as_generated(served[key].numpy(), generated(z, labels), activation)
+
+    # generate: z from the model's prior with the stateless seed (seed, 0), one label for all
+    label = {"label": tf.constant(classes - 1, tf.int64)} if classes else {}
+    served = loaded.signatures["generate"](n=tf.constant(n), seed=tf.constant(seed, tf.int64),
+                                           **label)
+    prior = data_lib.sample_noise([n, dim], config.model.noise.distribution, [seed, 0])
+    assert_served_as_generated(served[key].numpy(),
+                               generated(prior, tf.fill([n], tf.constant(classes - 1, tf.int64))),
+                               activation)
+
+
+def test_client_samples_what_the_generator_makes(digits_model):
+    """The client reads the metadata and draws z as ``generate`` does (seed, batch start)."""
     client = GeneratorClient(digits_model)
     assert (client.z_dim, client.num_classes, client.output_kind) == (8, 10, "images")
     images = client.sample(5, seed=1, labels=np.arange(5))
+    z = data_lib.sample_noise([5, 8], client.noise_distribution, [1, 0])
+    served = client.serving(z=z, label=tf.constant(np.arange(5), tf.int64))["images"].numpy()
     assert images.shape == (5, 28, 28, 1) and images.dtype == np.uint8
-    assert images.max() > images.min()
+    np.testing.assert_array_equal(images, served)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -79,9 +145,7 @@ def test_generate_refuses_n_outside_its_bounds(digits_model, dcgan_model, n):
 
 
 def test_max_batch_is_an_export_option(tmp_path):
-    config = config_lib.apply_overrides(get_preset("dcgan"), [
-        "model.image_size=32", "model.g_width=4", "model.d_width=4", "model.noise.dim=8",
-        "export.max_batch=3"])
+    config = config_lib.apply_overrides(get_preset("dcgan"), TINY_DCGAN + ["export.max_batch=3"])
     models = build_models(config.model)
     path = export_generator(models.generator, config, models.output_activation,
                             str(tmp_path / "m"))

@@ -1,0 +1,48 @@
+"""Tiny settings shared by every test that trains, exports or runs a model: one list of
+small-model overrides (``TINY_MODEL``), so a model's test size changes in one place.
+
+``tests/`` is on ``sys.path`` (``tests/conftest.py``), so any test imports this as ``helpers``.
+"""
+from lsgan_tf import config as config_lib
+from lsgan_tf.presets import get_preset
+
+# Small widths for every built-in model (a key a model does not read is ignored by it).
+TINY_MODEL = ("model.g_width=8", "model.d_width=8", "model.d_dense=16", "model.phi_dim=4",
+              "model.noise.dim=8", "model.hidden=16")
+# A pipeline run on digits in a minute: a few steps, a small evaluation, a lenient tolerance.
+TINY_PIPELINE = TINY_MODEL + ("train.steps=4", "train.batch_size=16", "train.log_every=2",
+                              "eval.num_samples=300", "eval.tolerance=10")
+
+
+def as_flags(sets):
+    """``["a=1"]`` -> ``["--set=a=1"]``: overrides as ``lsgan`` command-line flags."""
+    return [f"--set={item}" for item in sets]
+
+
+def tiny_digits(steps=4, **overrides):
+    """The digits preset with ``TINY_MODEL`` and a small batch, for fast training tests."""
+    sets = [*TINY_MODEL, f"train.steps={steps}", "train.batch_size=8", "train.log_every=2",
+            "train.sample_every=1000", "train.checkpoint_every=2"]
+    sets += [f"{k}={v}" for k, v in overrides.items()]
+    return config_lib.apply_overrides(get_preset("digits"), sets)
+
+
+def tiny_sets(model_type):
+    """Overrides that make ``model_type`` the digits preset's model at the smallest
+    configuration its ``ModelSupport`` states it builds, with ``TINY_MODEL`` widths: the
+    first listed image size (else the smallest multiple of ``size_multiple`` >= 16), the first
+    listed channel count, 3 classes when conditional (else 0), and ``data.source=tfrecord``
+    (no data checks: the caller feeds its own batches)."""
+    from lsgan_tf.models.common import POINTS, ModelSupport
+    from lsgan_tf.registry import MODELS
+
+    support = MODELS.info(model_type).get("supports") or ModelSupport()
+    if support.outputs == POINTS:
+        size, channels = 0, 0
+    else:
+        multiple = support.size_multiple
+        size = support.image_sizes[0] if support.image_sizes else multiple * -(-16 // multiple)
+        channels = support.channels[0]
+    return [*TINY_MODEL, f"model.type={model_type}", f"model.image_size={size}",
+            f"model.channels={channels}", f"model.num_classes={3 if support.conditional else 0}",
+            "data.source=tfrecord"]
