@@ -9,10 +9,14 @@ A wrong z width, z that is not finite (NaN, inf), a label count that differs fro
 outside [0, num_classes), or n (or z's rows) outside [1, ``export.max_batch``] fails with an
 InvalidArgumentError whose message says what was expected, before the generator runs.
 ``assets.extra/tf_serving_warmup_requests`` holds PredictionLog records for TF Serving's warmup.
+
+``export_generator`` writes the model to ``<dir>.tmp-<unique>`` and moves it into place only
+once it is whole, so a kill during export never leaves a half model at ``<dir>``.
 """
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Optional
 
 import keras
@@ -20,8 +24,10 @@ import numpy as np
 import tensorflow as tf
 
 from lsgan_tf import data as data_lib
+from lsgan_tf import paths
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+SAVED_MODEL_PB = "saved_model.pb"
 
 
 def _to_output(samples, output_activation: str):
@@ -140,11 +146,60 @@ def warmup_requests(module: GeneratorModule, path: str, count: int = 2) -> str:
     return path
 
 
+def _move_into_place(temp: str, final: str) -> None:
+    """Moves the finished folder ``temp`` to ``final`` (which does not exist). On a local disk,
+    one rename (atomic). On other file systems (object stores, where a rename is a copy per
+    file), file by file with ``saved_model.pb`` last, so that ``final`` holds a loadable
+    SavedModel only once every other file is there; then ``temp`` is deleted."""
+    if not paths.is_remote(final):
+        paths.rename(temp, final)
+        return
+    files = []
+    for folder, _, names in tf.io.gfile.walk(temp):
+        paths.makedirs(os.path.join(final, os.path.relpath(folder, temp)))
+        # exists: a listing by name prefix (TF's ram://) shows assets/.extra beside assets.extra/
+        files += [os.path.join(folder, name) for name in names
+                  if paths.exists(os.path.join(folder, name))]
+    for source in sorted(files, key=lambda name: os.path.basename(name) == SAVED_MODEL_PB):
+        paths.rename(source, os.path.join(final, os.path.relpath(source, temp)))
+    try:
+        paths.rmtree(temp)
+    except tf.errors.NotFoundError:  # ram://: deleting the phantom assets/.extra; folder by folder
+        for folder, _, _ in list(tf.io.gfile.walk(temp, topdown=False)):
+            tf.io.gfile.remove(folder)
+
+
 def export_generator(generator: keras.Model, config, output_activation: str, path: str) -> str:
-    """Saves ``generator`` as a SavedModel at ``path`` with both signatures and warmup records."""
-    module = GeneratorModule(generator, config, output_activation)
-    tf.saved_model.save(module, path, signatures=module.signatures())
-    warmup_requests(module, os.path.join(path, WARMUP_FILE))
+    """Saves ``generator`` as a SavedModel at ``path`` with both signatures and warmup records.
+
+    Atomic on a local disk: the model is written to ``<path>.tmp-<unique>`` and renamed to
+    ``path`` when whole; a model already at ``path`` is first renamed to ``<path>.old-<unique>``
+    and deleted after the swap. An error deletes the temporary folder; leftovers of a process
+    killed during an export (``<path>.tmp-*``, ``<path>.old-*``) are deleted by the next export
+    to ``path``. On other file systems see ``_move_into_place`` (the old model is deleted just
+    before the move)."""
+    final = path.rstrip("/")
+    for stale in paths.glob(final + ".tmp-*") + paths.glob(final + ".old-*"):
+        paths.rmtree(stale)
+    replacing = paths.exists(final)
+    unique = uuid.uuid4().hex[:12]
+    temp = f"{final}.tmp-{unique}"
+    try:
+        module = GeneratorModule(generator, config, output_activation)
+        tf.saved_model.save(module, temp, signatures=module.signatures())
+        warmup_requests(module, os.path.join(temp, WARMUP_FILE))
+        if replacing and not paths.is_remote(final):
+            old = f"{final}.old-{unique}"
+            paths.rename(final, old)
+            paths.rename(temp, final)
+            paths.rmtree(old)
+            return path
+        if replacing:
+            paths.rmtree(final)
+        _move_into_place(temp, final)
+    except BaseException:
+        paths.rmtree(temp)
+        raise
     return path
 
 

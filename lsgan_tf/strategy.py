@@ -2,14 +2,35 @@
 
 * ``mirrored``: all GPUs; without GPUs, all logical CPU devices (tests split the CPU into two
   logical devices with ``split_cpu``).
-* ``multi_worker``: ``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``.
+* ``multi_worker``: ``MultiWorkerMirroredStrategy`` from ``TF_CONFIG`` (one process per
+  worker; without ``TF_CONFIG``, one local worker).
 * ``tpu``: ``TPUStrategy`` on the TPU named by ``train.tpu`` ('' = local / from the environment).
+
+A ``TF_CONFIG`` that names several tasks with a single-process strategy is refused
+(``ConfigError``): every task would train alone and write the same files.
+``worker_role`` says which process is the chief, the one that writes the run's files.
 """
 from __future__ import annotations
 
+import json
+import os
+from typing import NamedTuple, Optional
+
 import tensorflow as tf
 
+from lsgan_tf.config import ConfigError
 from lsgan_tf.validation import STRATEGIES
+
+SINGLE_PROCESS = ("default", "one_device", "mirrored")
+
+
+class WorkerRole(NamedTuple):
+    """This process in its cluster: ``chief`` writes the run's files; ``task_type`` and
+    ``task_id`` come from the cluster resolver (``None``, 0 outside a cluster)."""
+    chief: bool = True
+    task_type: Optional[str] = None
+    task_id: int = 0
+    workers: int = 1
 
 
 def split_cpu(count: int) -> None:
@@ -19,7 +40,39 @@ def split_cpu(count: int) -> None:
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
 
 
+def cluster_tasks() -> int:
+    """How many training tasks (chief and workers) ``TF_CONFIG`` names; 0 without it."""
+    text = os.environ.get("TF_CONFIG", "")
+    if not text.strip():
+        return 0
+    try:
+        cluster = json.loads(text).get("cluster", {})
+    except (ValueError, AttributeError):
+        raise ConfigError(f"TF_CONFIG is not a JSON object: {text[:80]!r}") from None
+    return sum(len(cluster.get(job, ())) for job in ("chief", "worker"))
+
+
+def worker_role(strategy: tf.distribute.Strategy) -> WorkerRole:
+    """Chief or not, as TensorFlow's multi-worker guide decides: the task of type ``chief``,
+    else worker 0; every process of a single-process strategy (or TPU client) is chief."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return WorkerRole()
+    resolver = strategy.cluster_resolver
+    spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    if not spec:
+        return WorkerRole()
+    task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
+    chief = task_type == "chief" or (task_type == "worker" and task_id == 0
+                                     and "chief" not in spec)
+    workers = len(spec.get("chief", ())) + len(spec.get("worker", ()))
+    return WorkerRole(chief, task_type, task_id, workers)
+
+
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
+    if name in SINGLE_PROCESS and cluster_tasks() > 1:
+        raise ConfigError(f"train.strategy={name!r}: TF_CONFIG names {cluster_tasks()} tasks, "
+                          "and each would train alone into the same folder; use "
+                          "train.strategy=multi_worker (or unset TF_CONFIG)")
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "one_device":

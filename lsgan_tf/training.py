@@ -15,12 +15,27 @@ time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.p
 from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
 A step whose losses are not finite stops the run with ``TrainingDiverged``; nothing is saved
 from it, so the latest checkpoint is the last good state.
+
+Several workers (``train.strategy=multi_worker``, one process per worker with ``TF_CONFIG``):
+only the chief (``strategy.worker_role``) writes ``config.json``, checkpoints, logs, samples and
+the SavedModel; every other worker makes the same checkpoint saves and export (the strategy may
+need every worker in them) into ``<out_dir>/workertemp_<task_id>`` and deletes it at once, as
+TensorFlow's multi-worker guide does. Each worker's input pipeline makes its replicas' rows of
+the global batch (``data.InputShard``).
+
+Preemption: SIGTERM (what Kubernetes and preemptible VMs send) while ``train`` runs in the main
+thread makes the loop save a checkpoint at the step it is on and raise ``Preempted``; ``lsgan
+train`` then exits with ``EXIT_PREEMPTED`` (143, 128 + SIGTERM) and the same command resumes
+from that step. With several workers, the flag rides on each step's all-reduce, so all workers
+stop after the same step (the one after the signal) and save together.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Dict, NamedTuple, Optional
 
@@ -30,17 +45,27 @@ import tensorflow as tf
 
 from lsgan_tf import config as config_lib
 from lsgan_tf import data as data_lib
-from lsgan_tf import export, images
+from lsgan_tf import export, images, paths
 from lsgan_tf.losses import get_loss
 from lsgan_tf.models import GanModels, build_models
-from lsgan_tf.strategy import make_strategy
+from lsgan_tf.strategy import make_strategy, worker_role
 
 SAMPLE_SEED = 1234
 PROGRESS_SECONDS = 10.0  # a progress line (and TensorBoard scalars) at least this often
+EXIT_PREEMPTED = 143  # 128 + SIGTERM: what `lsgan train` and the Trainer exit with on Preempted
 
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite."""
+
+
+class Preempted(RuntimeError):
+    """SIGTERM stopped the run; a checkpoint at ``step`` was saved first (``checkpoint``)."""
+
+    def __init__(self, step: int, checkpoint: str):
+        self.step, self.checkpoint = step, checkpoint
+        super().__init__(f"preempted (SIGTERM) at step {step}: checkpoint saved to {checkpoint}; "
+                         f"run the same command again to resume from step {step}")
 
 
 class TrainResult(NamedTuple):
@@ -52,6 +77,7 @@ class TrainResult(NamedTuple):
     logs: str
     checkpoints: str
     metrics: Dict[str, float]
+    chief: bool = True  # False on the other workers of a multi-worker run: they wrote nothing
 
 
 def make_optimizer(optim, learning_rate: float) -> keras.optimizers.Optimizer:
@@ -93,6 +119,9 @@ class GanTrainer:
         self.config = config
         self.out_dir = out_dir
         self.strategy = make_strategy(config.train.strategy, config.train.tpu)
+        self.role = worker_role(self.strategy)
+        data_lib.InputShard(replicas=self.strategy.num_replicas_in_sync).rows_per_replica(
+            config.train.batch_size)
         keras.utils.set_random_seed(config.train.seed)
         with self.strategy.scope():
             self.models = build_models(config.model)
@@ -125,6 +154,29 @@ class GanTrainer:
             self.g_opt.learning_rate.assign(self.config.optim.lr_g)
         return int(self.step.numpy())
 
+    @property
+    def worker_temp_dir(self) -> str:
+        """Where a worker other than the chief writes what the strategy needs, then deletes."""
+        return os.path.join(self.out_dir, f"workertemp_{self.role.task_id}")
+
+    def save(self, step: int) -> str:
+        """Saves a checkpoint at ``step``: the chief into ``checkpoints/`` (its path is
+        returned), another worker into ``worker_temp_dir``, deleted at once."""
+        if self.role.chief:
+            return self.manager.save(checkpoint_number=step)
+        temp = os.path.join(self.worker_temp_dir, "checkpoints")
+        tf.train.CheckpointManager(self.checkpoint, temp, max_to_keep=1).save(
+            checkpoint_number=step)
+        paths.rmtree(self.worker_temp_dir)
+        return os.path.join(self.manager.directory, f"ckpt-{step}")
+
+    def dataset(self, start: int):
+        """The distributed input from ``start``: each input pipeline makes its replicas' rows."""
+        return self.strategy.distribute_datasets_from_function(
+            lambda context: data_lib.training_dataset(
+                self.config, self.models.output_activation, start,
+                shard=data_lib.InputShard.of(context)))
+
     def _inputs(self, samples, labels):
         return [samples, labels] if self.models.conditional else samples
 
@@ -156,9 +208,18 @@ class GanTrainer:
             average.assign(decay * average + (1.0 - decay) * weight)
 
     def make_step_fn(self):
+        """``step_fn(batch, stop=None)`` -> reduced metrics. Given ``stop`` (a float32 scalar,
+        1 where this worker wants to stop), the metrics hold ``stop`` > 0 where any worker
+        does: the flag is all-reduced with the step's metrics."""
+        def replica_step(batch, stop):
+            metrics = self._replica_step(batch)
+            if stop is not None:
+                metrics["stop"] = tf.identity(stop)
+            return metrics
+
         @tf.function
-        def step_fn(batch):
-            per_replica = self.strategy.run(self._replica_step, args=(batch,))
+        def step_fn(batch, stop=None):
+            per_replica = self.strategy.run(replica_step, args=(batch, stop))
             metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                        for k, v in per_replica.items()}
             if self.ema is not None:
@@ -210,6 +271,31 @@ def _check_finite(step: int, metrics: Dict[str, float], manager) -> None:
             f"optim.lr_g=...) and run again in the same --out folder to resume from it.")
 
 
+class SigtermWatch:
+    """While entered in the main thread, SIGTERM sets ``received`` instead of ending the process
+    (the previous handler comes back on exit); elsewhere signals cannot be caught, and
+    ``received`` stays False."""
+
+    def __init__(self):
+        self.received = False
+        self._previous = None
+        self._installed = False
+
+    def _handle(self, signum, frame):
+        del signum, frame
+        self.received = True
+
+    def __enter__(self) -> "SigtermWatch":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
 def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) -> Optional[str]:
     samples = trainer.export_generator(inputs, training=False)
     if trainer.models.output_activation == "linear":
@@ -241,39 +327,59 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     to ``export_dir`` (default ``<out_dir>/saved_model``)."""
     config = resolve_for_data(config)
     check_resume(config, out_dir)
-    tf.io.gfile.makedirs(out_dir)
-    config_lib.save(config, os.path.join(out_dir, "config.json"))
+    # Every worker has read config.json above; making the strategy's variables waits for all
+    # workers, so the chief writes it only after that.
     trainer = GanTrainer(config, out_dir)
+    chief = trainer.role.chief
+    if chief:
+        tf.io.gfile.makedirs(out_dir)
+        config_lib.save(config, os.path.join(out_dir, "config.json"))
+    else:
+        print(f"[lsgan] worker {trainer.role.task_id} of {trainer.role.workers}: the chief "
+              f"writes the run's files to {out_dir}", file=stream, flush=True)
     start = trainer.restore()
     total, train_cfg = config.train.steps, config.train
     if start:
         print(f"[lsgan] resuming from {trainer.manager.latest_checkpoint} at step {start}",
               file=stream, flush=True)
-    dataset = data_lib.training_dataset(config, trainer.models.output_activation, start)
-    batches = iter(trainer.strategy.experimental_distribute_dataset(dataset))
+    batches = iter(trainer.dataset(start))
     step_fn = trainer.make_step_fn()
     logs = os.path.join(out_dir, "logs")
-    writer = tf.summary.create_file_writer(logs)
+    writer = tf.summary.create_file_writer(logs) if chief else tf.summary.create_noop_writer()
     sample_inputs = fixed_sample_inputs(config, trainer.models)
     progress = Progress(total, start, train_cfg.batch_size, stream, PROGRESS_SECONDS)
     metrics: Dict[str, float] = {}
     samples_path = None
-    for step in range(start + 1, total + 1):
-        metrics = {k: float(v) for k, v in step_fn(next(batches)).items()}
-        _check_finite(step, metrics, trainer.manager)
-        if step % train_cfg.log_every == 0 or step == total or progress.due():
-            timing = progress.update(step, metrics)
-            with writer.as_default(step=step):
-                for key, value in {**metrics, **timing}.items():
-                    tf.summary.scalar(key, value)
-        if step % train_cfg.sample_every == 0:
-            _write_samples(trainer, sample_inputs, step, writer, f"step_{step:06d}.png")
-        if step % train_cfg.checkpoint_every == 0 or step == total:
-            trainer.manager.save(checkpoint_number=step)
-    samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")
-    writer.flush()
-    saved_model = export.export_generator(trainer.export_generator, config,
-                                          trainer.models.output_activation,
-                                          export_dir or os.path.join(out_dir, "saved_model"))
-    return TrainResult(out_dir, total, saved_model, samples_path, logs,
-                       trainer.manager.directory, metrics)
+    with SigtermWatch() as sigterm:
+        for step in range(start + 1, total + 1):
+            metrics = {k: float(v) for k, v in
+                       step_fn(next(batches), tf.constant(float(sigterm.received))).items()}
+            # One process stops at once; several stop together, after the step whose
+            # all-reduce carried the flag.
+            stop = metrics.pop("stop") > 0 or (trainer.role.workers == 1 and sigterm.received)
+            _check_finite(step, metrics, trainer.manager)
+            if step % train_cfg.log_every == 0 or step == total or progress.due():
+                timing = progress.update(step, metrics)
+                with writer.as_default(step=step):
+                    for key, value in {**metrics, **timing}.items():
+                        tf.summary.scalar(key, value)
+            if chief and step % train_cfg.sample_every == 0:
+                _write_samples(trainer, sample_inputs, step, writer, f"step_{step:06d}.png")
+            if stop or step % train_cfg.checkpoint_every == 0 or step == total:
+                checkpoint = trainer.save(step)
+            if stop:
+                writer.flush()
+                raise Preempted(step, checkpoint)
+    final_dir = export_dir or os.path.join(out_dir, "saved_model")
+    if chief:
+        samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")
+        writer.flush()
+        export.export_generator(trainer.export_generator, config,
+                                trainer.models.output_activation, final_dir)
+    else:
+        export.export_generator(trainer.export_generator, config,
+                                trainer.models.output_activation,
+                                os.path.join(trainer.worker_temp_dir, "saved_model"))
+        paths.rmtree(trainer.worker_temp_dir)
+    return TrainResult(out_dir, total, final_dir, samples_path, logs,
+                       trainer.manager.directory, metrics, chief)
