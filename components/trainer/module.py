@@ -9,16 +9,22 @@ becomes ``tfrecord`` and ``data.path`` its root. ``fn_args.train_steps`` (``Trai
 set, replaces ``train.steps``. Checkpoints, TensorBoard logs, samples and ``config.json`` go to
 ``fn_args.model_run_dir``; the generator SavedModel to ``fn_args.serving_model_dir``. The
 training itself is ``lsgan_tf.training.train``, the same loop as ``lsgan train``.
+
+Under a ``TF_CONFIG`` (a Kubeflow or Vertex training job with several replicas, and
+``train.strategy=multi_worker``) every replica runs ``run_fn``; only the chief writes those
+folders (``training.train``). SIGTERM saves a checkpoint in ``model_run_dir`` and exits with
+``training.EXIT_PREEMPTED`` (143).
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import sys
 from typing import Any, Dict, List
 
 from lsgan_tf import config as config_lib
-from lsgan_tf.training import train
+from lsgan_tf.training import EXIT_PREEMPTED, Preempted, train
 
 CONFIG_KEY = "config"
 
@@ -60,5 +66,10 @@ def run_fn(fn_args) -> None:
     """Trains and exports the generator to ``fn_args.serving_model_dir``."""
     config = experiment_config(fn_args.custom_config, examples_root(fn_args.train_files),
                                fn_args.train_steps or 0)
-    result = train(config, fn_args.model_run_dir, export_dir=fn_args.serving_model_dir)
-    print(f"[lsgan] Trainer: generator exported to {result.saved_model}", flush=True)
+    try:
+        result = train(config, fn_args.model_run_dir, export_dir=fn_args.serving_model_dir)
+    except Preempted as stop:
+        print(f"[lsgan] Trainer: {stop}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_PREEMPTED)
+    if result.chief:
+        print(f"[lsgan] Trainer: generator exported to {result.saved_model}", flush=True)

@@ -9,6 +9,11 @@ then ``--data``/``--steps``, then each ``--set``; it is validated before TensorF
 data is used. Running again with the same ``--out`` resumes from the latest checkpoint when the
 model, loss, data and optimiser settings match the run's ``config.json``; training length and
 logging may change.
+
+SIGTERM (Kubernetes, preemptible VMs) saves a checkpoint at the current step, prints
+``lsgan train: preempted (SIGTERM) at step N: checkpoint saved to ...`` and exits with 143
+(128 + SIGTERM); the same command resumes from step N. With ``--set train.strategy=multi_worker``
+and ``TF_CONFIG``, run the same command in every worker: only the chief writes to ``--out``.
 """
 from __future__ import annotations
 
@@ -42,6 +47,10 @@ def flag_overrides(data=None, steps=None):
 
 def print_summary(result, seconds: float) -> None:
     out = paths.absolute(result.out_dir)
+    if not result.chief:
+        print(f"\n[lsgan] training finished ({result.step} steps in {seconds:.0f}s); the chief "
+              f"wrote the outputs to {out}", flush=True)
+        return
     print("\n[lsgan] training finished", flush=True)
     print(f"  steps         {result.step} in {seconds:.0f}s")
     print("  last losses   " + ", ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
@@ -57,11 +66,14 @@ def main(argv) -> None:
     if len(argv) > 1:
         sys.exit(f"lsgan train: unexpected arguments {argv[1:]}")
     config = resolve_from_flags(flag_overrides(FLAGS.data, FLAGS.steps), needs_data_path=True)
-    from lsgan_tf.training import TrainingDiverged, train
+    from lsgan_tf.training import EXIT_PREEMPTED, Preempted, TrainingDiverged, train
 
     start = time.time()
     try:
         result = train(config, FLAGS.out)
     except TrainingDiverged as error:
         sys.exit(f"lsgan train: {error}")
+    except Preempted as stop:
+        print(f"lsgan train: {stop}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_PREEMPTED)
     print_summary(result, time.time() - start)
