@@ -4,18 +4,22 @@
                [--charset=all|gb2312_level1] [--eval_fraction=F] [--max_records=N]
                [--transpose] [--tfds_data_dir=DIR] [--overwrite] [-- BEAM ARGS]
 
-Everything after ``--`` goes to Beam unchanged (``--runner=DataflowRunner ...``). With the
-DirectRunner the default is ``--direct_running_mode=multi_processing`` with one worker per
-core. Ends with a summary (counts per split, rejects per reason, output path); the exit status
+Everything after ``--`` goes to Beam (``--runner=DataflowRunner ...``; docs/SCALING.md).
+``--runner`` takes Beam's runner names, a dotted runner class path, or ``dask`` (Beam's Dask
+runner, with ``--dask_client_address=HOST:PORT`` of a dask.distributed scheduler); another
+name fails at once. With the DirectRunner the default is
+``--direct_running_mode=multi_processing`` with one worker per core; with Dask
+``--dask_npartitions`` defaults to 64, so the input shards spread over the cluster. Ends with a summary (counts per split, rejects per reason, output path); the exit status
 is 2 for a usage or input error (before anything runs), 1 when no record was written, else 0.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from absl import flags
 
@@ -43,14 +47,61 @@ class UsageError(ValueError):
     """A flag is missing or wrong, or the output directory is already used."""
 
 
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+DASK_NPARTITIONS = 64  # Beam's Dask runner puts up to 128 inputs in one partition (one task)
+
+
+def _without_runner(beam_args: List[str]) -> Tuple[Optional[str], List[str]]:
+    """The last ``--runner`` value of ``beam_args`` (None if none) and the other arguments."""
+    runner, rest, args = None, [], iter(beam_args)
+    for arg in args:
+        if arg == "--runner":
+            runner = next(args, None)
+        elif arg.startswith("--runner="):
+            runner = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return runner, rest
+
+
+def _resolve_runner(name: str) -> str:
+    """Beam's runner name or class path for ``--runner=name``; ``UsageError`` for a name that
+    is neither a known runner, ``dask``, nor a dotted class path."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    if name.lower() in ("dask", "daskrunner") or name == DASK_RUNNER:
+        return DASK_RUNNER
+    known = {runner.lower() for runner in StandardOptions.KNOWN_RUNNER_NAMES}
+    if "." in name or name.lower() in known or f"{name.lower()}runner" in known:
+        return name
+    raise UsageError(f"unknown --runner={name}; use one of "
+                     f"{', '.join(StandardOptions.KNOWN_RUNNER_NAMES)}, dask, or the dotted "
+                     "path of a PipelineRunner class")
+
+
 def pipeline_options(beam_args: List[str]):
-    """Beam options from ``beam_args``; DirectRunner defaults to multi-processing, one worker
-    per core, unless the arguments say otherwise."""
+    """Beam options from ``beam_args`` (``UsageError`` for an unknown runner). DirectRunner
+    defaults to multi-processing, one worker per core; ``dask`` is Beam's DaskRunner (its
+    options imported, so ``--dask_client_address`` & co. are understood) and
+    ``--dask_npartitions`` defaults to ``DASK_NPARTITIONS``; unless the arguments say
+    otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
     given = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
-    runner = PipelineOptions(beam_args).get_all_options(drop_default=True).get("runner")
-    if runner in (None, "DirectRunner", "direct"):
+    runner, rest = _without_runner(beam_args)
+    if runner is not None:
+        resolved = _resolve_runner(runner)
+        beam_args = rest + [f"--runner={resolved}"]
+        if resolved == DASK_RUNNER:
+            try:  # the runner's module declares its options (--dask_client_address...)
+                importlib.import_module("apache_beam.runners.dask.dask_runner")
+                importlib.import_module("dask.distributed")
+            except ImportError as error:
+                raise UsageError(f"--runner=dask needs dask[distributed] ({error}); "
+                                 "make setup installs it") from None
+            if not given & {"dask_npartitions", "dask_partition_size"}:
+                beam_args = beam_args + [f"--dask_npartitions={DASK_NPARTITIONS}"]
+    if runner is None or runner.lower() in ("directrunner", "direct"):
         if "direct_running_mode" not in given:
             beam_args = beam_args + ["--direct_running_mode=multi_processing"]
         if "direct_num_workers" not in given:
@@ -161,6 +212,7 @@ def main(argv: List[str]) -> None:
                               max_records=FLAGS.max_records, transpose=FLAGS.transpose,
                               tfds_data_dir=FLAGS.tfds_data_dir)
         check_arguments(FLAGS.source, FLAGS.input, FLAGS.output, options)
+        pipeline_options(list(argv[1:]))
     except KeyError as error:
         _fail(error.args[0], 2)
     except ValueError as error:  # PrepOptions' checks and UsageError
