@@ -115,3 +115,22 @@ def test_direct_runner_defaults_to_one_worker_per_core():
     assert kept["direct_running_mode"] == "in_memory"
     other = command.pipeline_options(["--runner=FlinkRunner"]).get_all_options()
     assert other["direct_running_mode"] == "in_memory"  # Beam's default, untouched
+
+
+def test_runner_dask_is_beams_dask_runner_and_an_unknown_runner_exits_2(prep_main, tmp_path):
+    options = command.pipeline_options(
+        ["--runner=dask", "--dask_client_address=127.0.0.1:8786"]).get_all_options()
+    assert options["runner"] == "apache_beam.runners.dask.dask_runner.DaskRunner"
+    assert (options["address"], options["npartitions"]) == ("127.0.0.1:8786", 64)
+    assert command.pipeline_options(["--runner", "FlinkRunner"]).get_all_options()[
+        "runner"] == "FlinkRunner"
+    out = str(tmp_path / "out")
+    status, _, err = prep_main("--source=digits", f"--output={out}",
+                               beam_args=["--runner=Sparkle"])
+    assert status == 2
+    assert err.strip() == ("lsgan prep: unknown --runner=Sparkle; use one of DataflowRunner, "
+                           "BundleBasedDirectRunner, DirectRunner, SwitchingDirectRunner, "
+                           "InteractiveRunner, FlinkRunner, FnApiRunner, PortableRunner, "
+                           "PrismRunner, SparkRunner, TestDirectRunner, TestDataflowRunner, "
+                           "dask, or the dotted path of a PipelineRunner class")
+    assert not os.path.exists(out)
