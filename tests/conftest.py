@@ -2,7 +2,7 @@
 
 TensorFlow's CPU is split into two logical devices before anything initialises TensorFlow, so
 that ``MirroredStrategy`` tests can run over two replicas on a CPU-only machine. ``tests/`` is
-on ``sys.path`` so that test helpers (``prepared``) import by name.
+on ``sys.path`` so that test helpers (``prepared``, ``helpers``) import by name.
 """
 import os
 import sys

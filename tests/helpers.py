@@ -7,11 +7,11 @@ from lsgan_tf import config as config_lib
 from lsgan_tf.presets import get_preset
 
 # Small widths for every built-in model (a key a model does not read is ignored by it).
-TINY_MODEL = ("model.g_width=8", "model.d_width=8", "model.d_dense=16", "model.phi_dim=4",
-              "model.noise.dim=8", "model.hidden=16")
+TINY_MODEL = ["model.g_width=8", "model.d_width=8", "model.d_dense=16", "model.phi_dim=4",
+              "model.noise.dim=8", "model.hidden=16"]
 # A pipeline run on digits in a minute: a few steps, a small evaluation, a lenient tolerance.
-TINY_PIPELINE = TINY_MODEL + ("train.steps=4", "train.batch_size=16", "train.log_every=2",
-                              "eval.num_samples=300", "eval.tolerance=10")
+TINY_PIPELINE = TINY_MODEL + ["train.steps=4", "train.batch_size=16", "train.log_every=2",
+                              "eval.num_samples=300", "eval.tolerance=10"]
 
 
 def as_flags(sets):

@@ -9,11 +9,10 @@ from components.trainer.module import (examples_root, experiment_config, run_fn,
                                        trainer_custom_config)
 from lsgan_tf import data as data_lib
 from lsgan_tf.config import ConfigError, resolve
+from helpers import TINY_MODEL
 from prepared import write_prepared
 
-TINY = ["train.batch_size=8", "train.log_every=1", "train.checkpoint_every=2",
-        "model.g_width=8", "model.d_width=8", "model.d_dense=16", "model.phi_dim=4",
-        "model.noise.dim=8"]
+TINY = [*TINY_MODEL, "train.batch_size=8", "train.log_every=1", "train.checkpoint_every=2"]
 
 
 def test_examples_root_and_config(tmp_path):

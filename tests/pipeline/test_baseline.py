@@ -16,10 +16,11 @@ import os
 import pytest
 from ml_metadata.proto import metadata_store_pb2
 
-from helpers import TINY_PIPELINE
 from lsgan_tf.config import resolve
 from pipeline.local_runner import run_local
 from pipeline.summary import open_store
+
+from helpers import TINY_PIPELINE
 
 pytestmark = pytest.mark.slow  # three pipeline runs, two trainings: minutes (6.6 on a busy 2-core box)
 

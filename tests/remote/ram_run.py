@@ -15,10 +15,11 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from helpers import TINY_MODEL  # noqa: E402 (tests/ is on sys.path from the line above)
+
 ROOT = "ram://lsgan"
-TINY = ["train.steps=3", "train.batch_size=16", "train.log_every=1", "train.sample_every=2",
-        "train.checkpoint_every=2", "model.g_width=8", "model.d_width=8", "model.d_dense=16",
-        "model.phi_dim=4", "model.noise.dim=8", "eval.num_samples=50",
+TINY = [*TINY_MODEL, "train.steps=3", "train.batch_size=16", "train.log_every=1",
+        "train.sample_every=2", "train.checkpoint_every=2", "eval.num_samples=50",
         "eval.thresholds=fd<=1e9", "eval.tolerance=10"]
 
 
