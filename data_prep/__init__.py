@@ -10,7 +10,7 @@ Layers, each its own module:
   files          input files named by a path, a directory or a glob, via Beam's FileSystems;
                  what cannot be read as a regular file comes with its reject reason
   sources/       one plugin per format, registered by name in ``sources.SOURCES``
-  prepare        ``ReadAndPrepare``: PBegin -> tf.Examples tagged by split + dead letters
+  prepare        ``ReadAndPrepare``: PBegin -> tf.Examples by split + dead letters
   write          ``WritePrepared``: the output layout (shards, labels.txt, stats.json, rejects/)
   command        ``lsgan prep``
   testdata       writers of small files in the true formats (LMDB, .gnt, IDX) for tests

@@ -2,7 +2,8 @@
 
     lsgan prep --source=NAME --input=PATH --output=DIR [--image_size=N] [--channels=1|3]
                [--charset=all|gb2312_level1] [--eval_fraction=F] [--max_records=N]
-               [--transpose] [--tfds_data_dir=DIR] [--overwrite] [-- BEAM ARGS]
+               [--transpose] [--tfds_data_dir=DIR] [--num_shards=N] [--overwrite]
+               [-- BEAM ARGS]
 
 Everything after ``--`` goes to Beam (``--runner=DataflowRunner ...``; docs/SCALING.md).
 ``--runner`` takes Beam's runner names, a dotted runner class path, or ``dask`` (Beam's Dask
@@ -23,7 +24,7 @@ from typing import Dict, List, Optional, Tuple
 
 from absl import flags
 
-from data_prep.options import CHARSET_ALL, CHARSETS, PrepOptions
+from data_prep.options import CHARSET_ALL, CHARSETS, NUM_SHARDS, PrepOptions
 from data_prep.source import InputError
 from lsgan_tf import example_schema as schema
 
@@ -39,6 +40,9 @@ flags.DEFINE_integer("max_records", None, "read at most this many records")
 flags.DEFINE_bool("transpose", False, "idx: images are stored transposed (EMNIST)")
 flags.DEFINE_string("tfds_data_dir", None, "tfds: directory of the prepared TFDS dataset")
 flags.DEFINE_bool("overwrite", False, "replace a dataset already prepared in --output")
+flags.DEFINE_integer("num_shards", NUM_SHARDS, "TFRecord files of the two splits together, dealt by "
+                     "--eval_fraction (each split at least one); also how many workers write: "
+                     "raise it for large inputs on a cluster")
 
 FLAGS = flags.FLAGS
 
@@ -115,8 +119,13 @@ def _layout(output_dir: str) -> List[str]:
         for name in (schema.LABELS_FILE, schema.STATS_FILE, schema.REJECTS_DIR)]
 
 
+WRITE_PROBE = ".lsgan-prep-write-check"
+
+
 def claim_output(output_dir: str, overwrite: bool) -> None:
-    """Refuses an output that already holds a prepared dataset, or deletes it (overwrite)."""
+    """Refuses an output that already holds a prepared dataset, or deletes it (overwrite);
+    then writes and deletes an empty file there, so that an output the storage refuses (a
+    read-only file system, no permission) fails before the pipeline runs."""
     from apache_beam.io.filesystems import FileSystems
 
     existing = [path for path in _layout(output_dir) if FileSystems.exists(path)]
@@ -126,6 +135,10 @@ def claim_output(output_dir: str, overwrite: bool) -> None:
                          "pass --overwrite to replace it")
     if existing:
         FileSystems.delete(existing)
+    probe = os.path.join(output_dir, WRITE_PROBE)  # a read-only output fails here, at once
+    with FileSystems.create(probe) as handle:
+        handle.write(b"")
+    FileSystems.delete([probe])
 
 
 def check_arguments(source_name: Optional[str], input_path: Optional[str],
@@ -144,7 +157,7 @@ def check_arguments(source_name: Optional[str], input_path: Optional[str],
 
 
 def run(source_name: str, input_path: Optional[str], output_dir: str, options: PrepOptions,
-        beam_args: List[str], overwrite: bool = False) -> Dict:
+        beam_args: List[str], overwrite: bool = False, num_shards: int = NUM_SHARDS) -> Dict:
     """Runs the pipeline and returns the stats it wrote to stats.json.
 
     Before anything runs (and before ``overwrite`` deletes a previous output): an unusable
@@ -162,7 +175,7 @@ def run(source_name: str, input_path: Optional[str], output_dir: str, options: P
             "eval_fraction": options.eval_fraction}
     with beam.Pipeline(options=pipeline_options(beam_args)) as pipeline:
         prepared = pipeline | "Prepare" >> ReadAndPrepare(source_name, input_path or "", options)
-        _ = prepared | "WriteOutput" >> WritePrepared(output_dir, info)
+        _ = prepared | "WriteOutput" >> WritePrepared(output_dir, info, num_shards)
         claim_output(output_dir, overwrite)
     with FileSystems.open(os.path.join(output_dir, schema.STATS_FILE)) as handle:
         return json.loads(handle.read().decode("utf-8"))
@@ -213,6 +226,8 @@ def main(argv: List[str]) -> None:
                               tfds_data_dir=FLAGS.tfds_data_dir)
         check_arguments(FLAGS.source, FLAGS.input, FLAGS.output, options)
         pipeline_options(list(argv[1:]))
+        if FLAGS.num_shards < 1:
+            raise UsageError(f"--num_shards must be at least 1, got {FLAGS.num_shards}")
     except KeyError as error:
         _fail(error.args[0], 2)
     except ValueError as error:  # PrepOptions' checks and UsageError
@@ -220,7 +235,7 @@ def main(argv: List[str]) -> None:
     _show_progress()
     try:
         stats = run(FLAGS.source, FLAGS.input, FLAGS.output, options, list(argv[1:]),
-                    overwrite=FLAGS.overwrite)
+                    overwrite=FLAGS.overwrite, num_shards=FLAGS.num_shards)
     except (InputError, UsageError) as error:
         _fail(error, 2)
     print(summary(stats, FLAGS.output))

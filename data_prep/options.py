@@ -7,6 +7,7 @@ from typing import Optional
 CHARSET_ALL = "all"
 CHARSET_GB2312_LEVEL1 = "gb2312_level1"
 CHARSETS = (CHARSET_ALL, CHARSET_GB2312_LEVEL1)
+NUM_SHARDS = 10  # default TFRecord files of the two splits together (data_prep.write)
 
 
 @dataclasses.dataclass(frozen=True)

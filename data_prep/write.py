@@ -33,6 +33,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.tfrecordio import _TFRecordUtil
 
+from data_prep.options import NUM_SHARDS
 from data_prep.prepare import LABELS, READ, REJECTS, SKIPPED
 from data_prep.records import Reject, clean_text
 from lsgan_tf import example_schema
@@ -40,7 +41,6 @@ from lsgan_tf import example_schema
 SHARD_PREFIX = "data"
 REJECTS_PREFIX = "rejects"
 REJECTS_SUFFIX = ".tsv"
-NUM_SHARDS = 10  # shards of the two splits together (lsgan_tf.prepared reads any number)
 
 
 def reject_line(reject: Reject) -> str:

@@ -3,6 +3,7 @@ exit statuses and messages of the error paths in-process."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -134,3 +135,23 @@ def test_runner_dask_is_beams_dask_runner_and_an_unknown_runner_exits_2(prep_mai
                            "PrismRunner, SparkRunner, TestDirectRunner, TestDataflowRunner, "
                            "dask, or the dotted path of a PipelineRunner class")
     assert not os.path.exists(out)
+
+
+def test_num_shards_are_dealt_to_the_splits_and_every_one_is_written(prep_main, tmp_path):
+    from data_prep.write import shard_counts
+    from lsgan_tf import prepared
+
+    assert shard_counts(10, 0.1) == {"train": 9, "eval": 1}
+    assert shard_counts(10, 0.0) == {"train": 10, "eval": 1}  # an empty split: one empty file
+    out = str(tmp_path / "out")
+    status, _, _ = prep_main("--source=digits", "--max_records=40", "--num_shards=4",
+                             "--eval_fraction=0.5", f"--output={out}")
+    assert status == 0
+    with open(os.path.join(out, example_schema.STATS_FILE), encoding="utf-8") as handle:
+        stats = json.load(handle)
+    assert stats["shards"] == {"train": 2, "eval": 2, "rejects": 1}
+    assert [os.path.basename(p) for p in prepared.check(out, "eval")] == [
+        "data-00000-of-00002.tfrecord.gz", "data-00001-of-00002.tfrecord.gz"]
+    assert sum(stats["written"].values()) == 40
+    status, _, err = prep_main("--source=digits", "--num_shards=0", f"--output={out}2")
+    assert (status, err) == (2, "lsgan prep: --num_shards must be at least 1, got 0\n")
