@@ -8,6 +8,9 @@ What every subcommand shares:
   * ``--help`` prints the subcommand's own flags and exits 0; ``--helpfull`` every flag.
   * A bad flag or setting (``lsgan_tf.errors.UsageError``: config, data) is one line on stderr
     and exit status 2, with no traceback.
+  * A write refused by the storage (a full disk, a read-only file system, a quota:
+    ``lsgan_tf.errors.storage_failure``) is one line and exit status 1; ``--verbose`` shows
+    the traceback.
   * Quiet by default: TensorFlow's C++ log lines (the CUDA factory ``E`` lines on machines
     without a GPU), Python ``FutureWarning``s of the Google client libraries and the
     ``W``/``I`` lines of absl, TFX and Beam are off; ``--verbose`` brings them back.
@@ -28,6 +31,7 @@ SUBCOMMANDS = {
     "compile": ("pipeline.commands.compile", "compile the TFX pipeline for Kubeflow"),
 }
 USAGE_STATUS = 2
+FAILURE_STATUS = 1
 HELP_FLAGS = ("-h", "--help", "--helpshort")
 
 
@@ -47,11 +51,18 @@ def split_verbose(args: List[str]) -> Tuple[List[str], bool]:
 
 def configure_output(verbose: bool) -> None:
     """Quiet (the default) or ``--verbose`` console, for this process and its children (Beam
-    workers inherit the environment). An explicit ``TF_CPP_MIN_LOG_LEVEL`` is respected."""
+    workers inherit the environment). An explicit ``TF_CPP_MIN_LOG_LEVEL`` is respected.
+    Beam logs a failing step's traceback before re-raising it (``apache_beam.runners.common``
+    in process, ``...local_job_service`` relaying its worker processes); quiet, the error is
+    reported once, by ``run_subcommand``."""
+    import logging
     import warnings
 
     if verbose:
         return
+    for logger in ("apache_beam.runners.common",
+                   "apache_beam.runners.portability.local_job_service"):
+        logging.getLogger(logger).setLevel(logging.CRITICAL)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -74,7 +85,7 @@ def run_subcommand(name: str, module, args: List[str], verbose: bool) -> None:
     from absl import app, flags
     from absl import logging as absl_logging
 
-    from lsgan_tf.errors import UsageError
+    from lsgan_tf.errors import UsageError, storage_failure
 
     def parse(argv):
         try:
@@ -90,6 +101,12 @@ def run_subcommand(name: str, module, args: List[str], verbose: bool) -> None:
         except UsageError as error:
             print(f"lsgan {name}: {error}", file=sys.stderr)
             sys.exit(USAGE_STATUS)
+        except Exception as error:  # noqa: BLE001 (only storage failures become one line)
+            message = None if verbose else storage_failure(error)
+            if message is None:
+                raise
+            print(f"lsgan {name}: {message}", file=sys.stderr)
+            sys.exit(FAILURE_STATUS)
 
     app.run(main, argv=[f"lsgan {name}"] + args, flags_parser=parse)
 
