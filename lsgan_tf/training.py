@@ -115,10 +115,11 @@ def fixed_sample_inputs(config, models: GanModels, count: int = 100):
 class GanTrainer:
     """Models, optimisers, checkpoint and the compiled step of one run."""
 
-    def __init__(self, config: config_lib.ExperimentConfig, out_dir: str):
+    def __init__(self, config: config_lib.ExperimentConfig, out_dir: str,
+                 strategy: Optional[tf.distribute.Strategy] = None):
         self.config = config
         self.out_dir = out_dir
-        self.strategy = make_strategy(config.train.strategy, config.train.tpu)
+        self.strategy = strategy or make_strategy(config.train.strategy, config.train.tpu)
         self.role = worker_role(self.strategy)
         data_lib.InputShard(replicas=self.strategy.num_replicas_in_sync).rows_per_replica(
             config.train.batch_size)
@@ -325,11 +326,13 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
           export_dir: Optional[str] = None) -> TrainResult:
     """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G
     to ``export_dir`` (default ``<out_dir>/saved_model``)."""
+    # First: MultiWorkerMirroredStrategy configures collective ops before TensorFlow runs any.
+    strategy = make_strategy(config.train.strategy, config.train.tpu)
     config = resolve_for_data(config)
     check_resume(config, out_dir)
     # Every worker has read config.json above; making the strategy's variables waits for all
     # workers, so the chief writes it only after that.
-    trainer = GanTrainer(config, out_dir)
+    trainer = GanTrainer(config, out_dir, strategy)
     chief = trainer.role.chief
     if chief:
         tf.io.gfile.makedirs(out_dir)

@@ -25,16 +25,17 @@ STATE = ("generator/", "discriminator/", "d_optimizer/", "g_optimizer/", "step/"
 
 
 class Run:
-    """One ``lsgan`` process, its output in files (no pipe to fill), killed by pid if left."""
+    """One ``lsgan ARGS`` process (or ``command ARGS``), its output in files (no pipe to
+    fill), without the test session's TF_CPP_MIN_LOG_LEVEL and TF_CONFIG (``env`` adds)."""
 
-    def __init__(self, args, log_dir, name, env=None):
+    def __init__(self, args, log_dir, name, env=None, command=tuple(CLI)):
         self.stdout_path = os.path.join(log_dir, f"{name}.out")
         self.stderr_path = os.path.join(log_dir, f"{name}.err")
         child_env = {k: v for k, v in os.environ.items()
                      if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_CONFIG")}
         child_env.update(env or {})
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.process = subprocess.Popen(CLI + list(args), stdout=out, stderr=err,
+            self.process = subprocess.Popen([*command, *args], stdout=out, stderr=err,
                                             env=child_env)
 
     def stdout(self):
