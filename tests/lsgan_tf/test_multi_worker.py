@@ -4,6 +4,8 @@ generator equals that of a one-process ``mirrored`` run over 2 logical CPUs on t
 and seed. The input pipelines (``data.InputShard``) are checked in process, quickly."""
 import json
 import os
+import re
+import signal
 import socket
 import sys
 
@@ -16,6 +18,7 @@ from lsgan_tf import example_schema
 from lsgan_tf.config import ConfigError, apply_overrides
 from lsgan_tf.presets import get_preset
 from lsgan_tf.strategy import make_strategy
+from lsgan_tf.training import EXIT_PREEMPTED
 
 from helpers import TINY_MODEL, as_flags
 from prepared import write_prepared
@@ -168,3 +171,36 @@ def test_a_cluster_with_a_single_process_strategy_is_refused(monkeypatch):
 def test_batch_not_divisible_by_the_replicas_is_refused():
     with pytest.raises(data_lib.DataError, match="train.batch_size=9 must be a multiple of the 2"):
         data_lib.InputShard(replicas=2).rows_per_replica(9)
+
+
+@pytest.mark.slow
+def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_path):
+    data = prepared_digits(tmp_path / "data")
+    out = tmp_path / "run"
+    args = ["train", "--preset=digits", f"--out={out}", *as_flags(
+        [*SETTINGS, "data.source=tfrecord", f"data.path={data}", "train.strategy=multi_worker",
+         "train.steps=400", "train.log_every=1", "train.checkpoint_every=1000"])]
+    runs = []
+    try:
+        ports = free_ports(2)
+        runs = [Run(args, tmp_path, f"worker{i}", env={"TF_CONFIG": tf_config(ports, i)})
+                for i in range(2)]
+        runs[1].wait_for_step(3)
+        runs[1].process.send_signal(signal.SIGTERM)  # the non-chief worker is preempted
+        assert [run.wait(timeout=120) for run in runs] == [EXIT_PREEMPTED] * 2
+        stopped = {int(re.search(r"preempted \(SIGTERM\) at step (\d+)", run.stderr()).group(1))
+                   for run in runs}
+        assert len(stopped) == 1, stopped
+        step = stopped.pop()
+        assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{step}")
+        assert sorted(os.listdir(out)) == ["checkpoints", "config.json", "logs"]
+        ports = free_ports(2)
+        runs += [Run(args, tmp_path, f"again{i}", env={"TF_CONFIG": tf_config(ports, i)})
+                 for i in range(2)]
+        for run in runs[2:]:
+            run.wait_for_step(step + 1)
+            assert f"at step {step}\n" in run.stdout()
+            assert re.search(r"step (\d+)/", run.stdout()).group(1) == str(step + 1)
+    finally:
+        for run in runs:
+            run.kill()
