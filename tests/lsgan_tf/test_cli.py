@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import TINY_MODEL, as_flags
+
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
@@ -66,8 +68,7 @@ def test_unknown_subcommand_and_help():
 
 def test_resume_with_other_widths_refuses_and_keeps_config(tmp_path):
     out = tmp_path / "run"
-    tiny = ["--set=train.batch_size=8", "--set=model.g_width=8", "--set=model.d_width=8",
-            "--set=model.d_dense=16", "--set=model.phi_dim=4", "--set=train.log_every=1"]
+    tiny = as_flags(TINY_MODEL + ["train.batch_size=8", "train.log_every=1"])
     first = run("train", f"--out={out}", "--steps=2", *tiny)
     assert first.returncode == 0, first.stderr[-2000:]
     before = (out / "config.json").read_bytes()
@@ -83,9 +84,8 @@ def test_resume_with_other_widths_refuses_and_keeps_config(tmp_path):
 
 
 def test_config_json_repeats_a_run_exactly(tmp_path):
-    first = run("train", f"--out={tmp_path / 'a'}", "--steps=3", "--set=train.batch_size=8",
-                "--set=model.g_width=8", "--set=model.d_width=8", "--set=model.d_dense=16",
-                "--set=model.phi_dim=4", "--set=optim.lr_d=1e-3", "--set=train.seed=7")
+    first = run("train", f"--out={tmp_path / 'a'}", "--steps=3", *as_flags(
+        TINY_MODEL + ["train.batch_size=8", "optim.lr_d=1e-3", "train.seed=7"]))
     assert first.returncode == 0, first.stderr[-2000:]
     again = run("train", f"--out={tmp_path / 'b'}", f"--config={tmp_path / 'a' / 'config.json'}")
     assert again.returncode == 0, again.stderr[-2000:]
@@ -108,9 +108,8 @@ def test_stopped_and_resumed_run_ends_with_the_same_weights(source, tmp_path):
     from lsgan_tf import data as data_lib
     from prepared import write_prepared
 
-    sets = ["--set=train.batch_size=8", "--set=model.g_width=8", "--set=model.d_width=8",
-            "--set=model.d_dense=16", "--set=model.phi_dim=4", "--set=train.checkpoint_every=3",
-            "--set=data.shuffle_buffer=50"]
+    sets = as_flags(TINY_MODEL + ["train.batch_size=8", "train.checkpoint_every=3",
+                                  "data.shuffle_buffer=50"])
     if source == "tfrecord":
         images, labels = data_lib.load_split("digits", "train", max_records=120)
         sets.append("--data=" + write_prepared(str(tmp_path / "data"), images, labels,

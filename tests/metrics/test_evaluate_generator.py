@@ -18,6 +18,7 @@ from lsgan_tf.models.common import build_models
 from lsgan_tf.presets import get_preset
 
 import prepared
+from helpers import TINY_MODEL
 
 SCORES = {"fd", "kid", "kid_std", "precision", "recall", "density", "coverage"}
 
@@ -31,15 +32,12 @@ def export_untrained(preset, overrides, path):
 
 @pytest.fixture(scope="module")
 def digits_model(tmp_path_factory):
-    return export_untrained("digits", [
-        "model.g_width=8", "model.d_width=8", "model.d_dense=16", "model.phi_dim=4",
-        "model.noise.dim=8"], tmp_path_factory.mktemp("digits_model"))
+    return export_untrained("digits", TINY_MODEL, tmp_path_factory.mktemp("digits_model"))
 
 
 @pytest.fixture(scope="module")
 def mog_model(tmp_path_factory):
-    return export_untrained("mog8", ["model.hidden=16", "model.noise.dim=8"],
-                            tmp_path_factory.mktemp("mog_model"))
+    return export_untrained("mog8", TINY_MODEL, tmp_path_factory.mktemp("mog_model"))
 
 
 def test_sample_labels_follow_the_real_class_mix():

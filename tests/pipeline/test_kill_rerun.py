@@ -11,13 +11,13 @@ import time
 
 import pytest
 
+from helpers import TINY_MODEL, as_flags
 from pipeline_helpers import executions
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SETTINGS = ["--set=train.steps=600", "--set=train.batch_size=16", "--set=train.log_every=50",
-            "--set=train.checkpoint_every=100", "--set=model.g_width=8", "--set=model.d_width=8",
-            "--set=model.d_dense=16", "--set=model.phi_dim=4", "--set=model.noise.dim=8",
-            "--num_samples=300", "--thresholds=fd<=1e9"]
+SETTINGS = as_flags(TINY_MODEL + ["train.steps=600", "train.batch_size=16", "train.log_every=50",
+                                  "train.checkpoint_every=100"]) + [
+    "--num_samples=300", "--thresholds=fd<=1e9"]
 
 
 def start_run(root):

@@ -14,13 +14,12 @@ import sys
 import pytest
 
 import kfp_launcher
+from helpers import TINY_PIPELINE
 
 pytestmark = pytest.mark.slow  # 3 to 4 minutes on 2 CPU cores: compile + 4 containers
 
-# As tests/pipeline/test_local_e2e.py TINY, with thresholds any model meets (so it is pushed).
-SETTINGS = ["train.steps=4", "train.batch_size=16", "train.log_every=2", "model.g_width=8",
-            "model.d_width=8", "model.d_dense=16", "model.phi_dim=4", "model.noise.dim=8",
-            "eval.num_samples=300", "eval.tolerance=10", "eval.thresholds=fd<=1e9"]
+# The tiny pipeline run, with thresholds any model meets (so it is pushed).
+SETTINGS = [*TINY_PIPELINE, "eval.thresholds=fd<=1e9"]
 RUN_ID = "run-1"
 
 

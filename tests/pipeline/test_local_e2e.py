@@ -21,12 +21,10 @@ from pipeline.local_runner import run_local
 from pipeline.serving import predict, rest_body
 from pipeline.summary import latest_outputs
 
+from helpers import TINY_PIPELINE as TINY
 from pipeline_helpers import executions
 
 COMPONENTS = ["LsganExampleGen", "Trainer", "GanEvaluator", "Pusher"]
-TINY = ["train.steps=4", "train.batch_size=16", "train.log_every=2", "model.g_width=8",
-        "model.d_width=8", "model.d_dense=16", "model.phi_dim=4", "model.noise.dim=8",
-        "eval.num_samples=300", "eval.tolerance=10"]
 LENIENT = "eval.thresholds=fd<=1e9"
 # Library noise the console must not show: absl/TFX/Beam "W1201 12:00:00.0 ..." lines, TF's
 # C++ "2026-12-01 12:00:00.0: E external/..." lines, and Python warnings.
