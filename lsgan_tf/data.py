@@ -121,12 +121,13 @@ def _check_shape(info: DatasetInfo, model_config) -> None:
                         "label -1; use an unconditional preset (e.g. dcgan) for this data")
 
 
-def _decode_batch(serialized, channels: int):
-    """A batch of serialized records -> (uint8 images [B, H, W, C], int64 labels [B])."""
+def _decode_batch(serialized, size: int, channels: int):
+    """A batch of serialized records -> (uint8 images [B, size, size, channels], int64 labels
+    [B]), the image shape static (TPUs compile only static shapes)."""
     features = tf.io.parse_example(serialized, example_schema.feature_spec())
     images = tf.map_fn(lambda png: tf.io.decode_png(png, channels=channels), features["image"],
                        fn_output_signature=tf.uint8)
-    return images, features["label"]
+    return tf.ensure_shape(images, [None, size, size, channels]), features["label"]
 
 
 class InputShard(NamedTuple):
@@ -202,8 +203,8 @@ def _record_batches(config, split: str, start_step: int,
     if batch_rows != count:
         batches = batches.map(lambda *parts: tuple(part[first:first + count] for part in parts))
     if data.source not in DATA_SOURCES:
-        channels = config.model.channels
-        batches = batches.map(lambda serialized: _decode_batch(serialized, channels),
+        size, channels = config.model.image_size, config.model.channels
+        batches = batches.map(lambda serialized: _decode_batch(serialized, size, channels),
                               num_parallel_calls=tf.data.AUTOTUNE)
     return batches
 
