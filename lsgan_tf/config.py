@@ -112,12 +112,15 @@ class OptimConfig:
       optimizer: ``adam`` or ``rmsprop``.
       lr_d, lr_g: learning rates.
       beta1, beta2: Adam moments (ignored by RMSProp).
+      epsilon: the optimisers' epsilon (Keras' default 1e-7; the LSGAN authors' TensorFlow 1
+        code uses TF1's 1e-8).
     """
     optimizer: str = "adam"
     lr_d: float = 2e-4
     lr_g: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    epsilon: float = 1e-7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,6 +137,12 @@ class TrainConfig:
       log_every: console and TensorBoard scalar interval (steps).
       sample_every: sample-grid interval (steps).
       ema_decay: decay of the exponential moving average of G's weights (0: off).
+      update: ``alternating`` (D's gradient is applied, then G's is taken at the new D) or
+        ``simultaneous`` (both gradients taken at the same weights, then applied together: the
+        LSGAN authors' single ``sess.run([g_train_op, d_train_op])``).
+      g_noise: ``fresh`` (G's step draws its own z) or ``shared`` (G's step uses the D step's z;
+        with ``simultaneous``, the same forward pass serves both losses). The authors' scheme
+        is ``simultaneous`` + ``shared``.
     """
     batch_size: int = 64
     steps: int = 2000
@@ -145,6 +154,8 @@ class TrainConfig:
     log_every: int = 100
     sample_every: int = 500
     ema_decay: float = 0.0
+    update: str = "alternating"
+    g_noise: str = "fresh"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -82,9 +82,10 @@ class TrainResult(NamedTuple):
 
 def make_optimizer(optim, learning_rate: float) -> keras.optimizers.Optimizer:
     if optim.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate, beta_1=optim.beta1, beta_2=optim.beta2)
+        return keras.optimizers.Adam(learning_rate, beta_1=optim.beta1, beta_2=optim.beta2,
+                                     epsilon=optim.epsilon)
     if optim.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
+        return keras.optimizers.RMSprop(learning_rate, epsilon=optim.epsilon)
     raise ValueError(f"unknown optim.optimizer {optim.optimizer!r}; known: adam, rmsprop")
 
 
@@ -182,6 +183,13 @@ class GanTrainer:
         return [samples, labels] if self.models.conditional else samples
 
     def _replica_step(self, batch):
+        """One D update and one G update on this replica's rows (``train.update``,
+        ``train.g_noise``); returns the step's metrics."""
+        if self.config.train.update == "simultaneous":
+            d_grads, g_grads, metrics = self.simultaneous_gradients(batch)
+            self.d_opt.apply_gradients(zip(d_grads, self.models.discriminator.trainable_variables))
+            self.g_opt.apply_gradients(zip(g_grads, self.models.generator.trainable_variables))
+            return metrics
         generator, discriminator = self.models.generator, self.models.discriminator
         scale = 1.0 / self.strategy.num_replicas_in_sync
         real, labels = batch["real"], batch["label"]
@@ -194,7 +202,7 @@ class GanTrainer:
         grads = tape.gradient(scaled, discriminator.trainable_variables)
         self.d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
         with tf.GradientTape() as tape:
-            fake = generator(self._inputs(batch["z_g"], labels), training=True)
+            fake = generator(self._inputs(self._g_noise(batch), labels), training=True)
             d_fake_g = discriminator(self._inputs(fake, labels), training=True)
             g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
             scaled = g_loss * scale
@@ -202,6 +210,35 @@ class GanTrainer:
         self.g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return {"d_loss": d_losses.d_loss, "g_loss": g_loss,
                 "d_real": tf.reduce_mean(d_real), "d_fake": tf.reduce_mean(d_fake)}
+
+    def _g_noise(self, batch):
+        return batch["z_d"] if self.config.train.g_noise == "shared" else batch["z_g"]
+
+    def simultaneous_gradients(self, batch):
+        """(D's gradients, G's gradients, metrics), both taken at the current weights: d_loss
+        from D(x) and D(G(z_d)); g_loss from D(G(z)) with z = z_d (``shared``: the same forward
+        pass) or z_g (``fresh``); each scaled by 1 / replicas, as the alternating step."""
+        generator, discriminator = self.models.generator, self.models.discriminator
+        scale = 1.0 / self.strategy.num_replicas_in_sync
+        real, labels = batch["real"], batch["label"]
+        with tf.GradientTape(persistent=True) as tape:
+            fake = generator(self._inputs(batch["z_d"], labels), training=True)
+            d_real = discriminator(self._inputs(real, labels), training=True)
+            d_fake = discriminator(self._inputs(fake, labels), training=True)
+            d_losses = self.loss_fn(d_real, d_fake)
+            if self.config.train.g_noise == "shared":
+                d_fake_g = d_fake
+            else:
+                fake_g = generator(self._inputs(batch["z_g"], labels), training=True)
+                d_fake_g = discriminator(self._inputs(fake_g, labels), training=True)
+            g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
+            d_scaled, g_scaled = d_losses.d_loss * scale, g_loss * scale
+        d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
+        g_grads = tape.gradient(g_scaled, generator.trainable_variables)
+        del tape
+        return d_grads, g_grads, {"d_loss": d_losses.d_loss, "g_loss": g_loss,
+                                  "d_real": tf.reduce_mean(d_real),
+                                  "d_fake": tf.reduce_mean(d_fake)}
 
     def _update_ema(self):
         decay = self.config.train.ema_decay

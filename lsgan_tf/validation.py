@@ -19,6 +19,8 @@ from lsgan_tf.config import ConfigError, ExperimentConfig
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
 OPTIMIZERS = ("adam", "rmsprop")
+UPDATES = ("alternating", "simultaneous")
+G_NOISE = ("fresh", "shared")
 NOISE_DISTRIBUTIONS = ("uniform", "normal")
 TFRECORD = "tfrecord"
 AUTO_EXTRACTOR = "auto"
@@ -125,12 +127,14 @@ def check_training(config: ExperimentConfig) -> None:
     optim, train = config.optim, config.train
     one_of("loss.type", config.loss.type, LOSSES.names(), "loss")
     one_of("optim.optimizer", optim.optimizer, OPTIMIZERS, "optimizer")
-    for key in ("lr_d", "lr_g"):
+    for key in ("lr_d", "lr_g", "epsilon"):
         if not (math.isfinite(getattr(optim, key)) and getattr(optim, key) > 0):
             fail(f"optim.{key}", getattr(optim, key), "must be a positive number")
     in_range("optim.beta1", optim.beta1, 0.0, 1.0)
     in_range("optim.beta2", optim.beta2, 0.0, 1.0)
     one_of("train.strategy", train.strategy, STRATEGIES, "strategy")
+    one_of("train.update", train.update, UPDATES, "update scheme")
+    one_of("train.g_noise", train.g_noise, G_NOISE, "G-step noise")
     for key in ("batch_size", "steps", "checkpoint_every", "keep_checkpoints", "log_every",
                 "sample_every"):
         at_least(f"train.{key}", getattr(train, key), 1)

@@ -84,3 +84,24 @@ def test_clear_errors_for_unusable_data(tmp_path):
     with pytest.raises(data_lib.DataError, match="stats.json, which `lsgan prep` writes last, is missing"):
         os.makedirs(tmp_path / "empty")
         data_lib.load_split(str(tmp_path / "empty"), "train")
+
+
+def test_mog8_authors_layout_draws_centre_0_twice_as_often():
+    """9 equally likely components, the 8 centres and centre 0 again: P(0) = 2/9, others 1/9."""
+    from lsgan_tf.builtin_data import mog8_batch, mog8_centres, mog8_sample
+
+    points, modes = mog8_batch(90000, tf.constant([3, 4]), components=9)
+    shares = np.bincount(modes.numpy(), minlength=8) / 90000
+    np.testing.assert_allclose(shares, [2 / 9] + [1 / 9] * 7, atol=0.006)
+    offsets = points.numpy() - mog8_centres()[modes.numpy()]
+    assert np.abs(offsets).max() < 0.06
+    eight = np.bincount(mog8_batch(90000, tf.constant([3, 4]))[1].numpy(), minlength=8) / 90000
+    np.testing.assert_allclose(eight, [1 / 8] * 8, atol=0.006)
+    sample = mog8_sample(90000, seed=0, components=9)
+    near_0 = np.linalg.norm(sample - mog8_centres()[0], axis=1) < 0.06
+    assert abs(near_0.mean() - 2 / 9) < 0.006
+    config = dataclasses.replace(tiny_digits(), data=dataclasses.replace(tiny_digits().data,
+                                                                         source="mog8_authors"))
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, type="mog_mlp"))
+    batch = next(iter(data_lib.training_dataset(config, "linear")))
+    assert batch["real"].shape == (8, 2)
