@@ -46,3 +46,19 @@ def tiny_sets(model_type):
     return [*TINY_MODEL, f"model.type={model_type}", f"model.image_size={size}",
             f"model.channels={channels}", f"model.num_classes={3 if support.conditional else 0}",
             "data.source=tfrecord"]
+
+
+def synthetic_batch(config, size=4):
+    """A training batch of ``size`` rows for ``config``'s model, from seed 0: ``real`` in
+    [-1, 1] (points [size, 2] for ``mog_mlp``, else images), labels below ``num_classes``, and
+    ``z_d``, ``z_g`` in [-1, 1]."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    m = config.model
+    shape = (size, 2) if m.type == "mog_mlp" else (size, m.image_size, m.image_size, m.channels)
+    return {"real": tf.constant(rng.uniform(-1, 1, shape), tf.float32),
+            "label": tf.constant(rng.integers(0, max(1, m.num_classes), size), tf.int64),
+            "z_d": tf.constant(rng.uniform(-1, 1, (size, m.noise.dim)), tf.float32),
+            "z_g": tf.constant(rng.uniform(-1, 1, (size, m.noise.dim)), tf.float32)}

@@ -18,12 +18,10 @@ does any run with ``LSGAN_FUZZ_SEEDS`` set; otherwise it is skipped (``make test
 # bazel: size=medium
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import os
 import re
-import signal
 import socket
 
 import numpy as np
@@ -37,7 +35,7 @@ from data_prep.sources import hwdb
 from data_prep.testdata import gnt_sample, write_gnt, write_idx, write_lmdb
 from data_prep.write import reject_line
 from lsgan_tf import example_schema
-from prep_helpers import bind_unix, drive_source
+from prep_helpers import bind_unix, deadline, drive_source
 
 SHORT_SEEDS = 10
 LONG_SEEDS = int(os.environ.get("LSGAN_FUZZ_SEEDS", "1000"))
@@ -45,25 +43,6 @@ LONG_FIRST = int(os.environ.get("LSGAN_FUZZ_FIRST", "1000"))
 FORMATS = ("gnt", "idx", "lsun", "folder")
 CASE_SECONDS = 60
 REASON = re.compile(r"[a-z][a-z_]*")
-
-
-class Hung(BaseException):
-    """Raised by ``deadline``: a BaseException, so that no ``except OSError`` (TimeoutError is
-    one) or ``except Exception`` in the code under test can take it for bad input."""
-
-
-@contextlib.contextmanager
-def deadline(seconds: int, what: str):
-    def expire(signum, frame):
-        raise Hung(f"{what}: still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --- mutations -----------------------------------------------------------------------------------

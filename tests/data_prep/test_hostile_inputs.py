@@ -12,7 +12,6 @@ import contextlib
 import gzip
 import json
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -30,30 +29,10 @@ from data_prep.source import InputError
 from data_prep.sources import hwdb, idx, lsun
 from data_prep.testdata import gnt_sample, lsun_key, write_gnt, write_idx, write_lmdb
 from lsgan_tf import example_schema
-from prep_helpers import bind_unix, drive_source, read_rejects, solid
+from prep_helpers import bind_unix, deadline, drive_source, read_rejects, solid
 
 MAX_SIDE = 16384  # images.MAX_INPUT_SIDE, the documented maximum input side
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class Hung(BaseException):
-    """Raised by ``deadline``: a BaseException, so that no ``except OSError`` (TimeoutError is
-    one) or ``except Exception`` in the code under test can take it for bad input."""
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fails the test (instead of hanging it) when the block runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise Hung(f"still running after {seconds} s (a blocking open?)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
@@ -580,10 +559,11 @@ def memory_store():
                 raise BeamIOError("Open operation failed", {path: IOError("503 from the store")})
             return io.BytesIO(self.objects[path])
 
-        def _unused(self, *args, **kwargs):
-            raise NotImplementedError
+        def _read_only(self, *args, **kwargs):
+            raise BeamIOError("the test's input store is read-only (data_prep only lists and "
+                              "reads inputs)", {})
 
-        create = copy = rename = delete = mkdirs = last_updated = checksum = _unused
+        create = copy = rename = delete = mkdirs = last_updated = checksum = _read_only
 
     MemoryFileSystem.objects.clear()
     MemoryFileSystem.failing.clear()

@@ -13,17 +13,7 @@ from lsgan_tf.presets import get_preset
 from lsgan_tf.registry import LOSSES, MODELS
 from lsgan_tf.training import GanTrainer, TrainingDiverged, train
 
-from helpers import tiny_digits, tiny_sets
-
-
-def synthetic_batch(config, conditional, batch=4):
-    rng = np.random.default_rng(0)
-    m = config.model
-    shape = (batch, 2) if m.type == "mog_mlp" else (batch, m.image_size, m.image_size, m.channels)
-    return {"real": tf.constant(rng.uniform(-1, 1, shape), tf.float32),
-            "label": tf.constant(rng.integers(0, max(1, m.num_classes), batch), tf.int64),
-            "z_d": tf.constant(rng.uniform(-1, 1, (batch, m.noise.dim)), tf.float32),
-            "z_g": tf.constant(rng.uniform(-1, 1, (batch, m.noise.dim)), tf.float32)}
+from helpers import synthetic_batch, tiny_digits, tiny_sets
 
 
 def small_config(model, loss):
@@ -52,7 +42,7 @@ def test_one_step_changes_both_networks(model, loss, tmp_path):
     trainer = GanTrainer(config, str(tmp_path))
     before_g = [w.numpy().copy() for w in trainer.models.generator.trainable_weights]
     before_d = [w.numpy().copy() for w in trainer.models.discriminator.trainable_weights]
-    metrics = trainer.make_step_fn()(synthetic_batch(config, trainer.models.conditional))
+    metrics = trainer.make_step_fn()(synthetic_batch(config))
     assert all(np.isfinite(float(v)) for v in metrics.values())
     assert int(trainer.step.numpy()) == 1
     for before, model_ in ((before_g, trainer.models.generator),
@@ -107,7 +97,7 @@ def test_ema_is_the_moving_average_of_the_generator_weights(tmp_path):
     step_fn = trainer.make_step_fn()
     expected = [w.copy() for w in trainer.models.generator.get_weights()]
     for _ in range(3):
-        step_fn(synthetic_batch(config, trainer.models.conditional))
+        step_fn(synthetic_batch(config))
         raw = trainer.models.generator.get_weights()
         expected = [decay * e + (1 - decay) * w for e, w in zip(expected, raw)]
     averaged = trainer.ema.get_weights()

@@ -11,7 +11,7 @@ from lsgan_tf.presets import get_preset
 from lsgan_tf.registry import MODELS
 from lsgan_tf.training import GanTrainer, make_optimizer
 
-from helpers import tiny_sets
+from helpers import synthetic_batch, tiny_sets
 
 SCHEMES = [("alternating", "fresh"), ("alternating", "shared"), ("simultaneous", "fresh"),
            ("simultaneous", "shared")]
@@ -21,16 +21,6 @@ def scheme_config(model, update, g_noise, *sets):
     config = config_lib.apply_overrides(get_preset("digits"), tiny_sets(model) + [
         f"train.update={update}", f"train.g_noise={g_noise}", *sets])
     return config_lib.validate(config)
-
-
-def batch_for(config, size=4):
-    rng = np.random.default_rng(0)
-    m = config.model
-    shape = (size, 2) if m.type == "mog_mlp" else (size, m.image_size, m.image_size, m.channels)
-    return {"real": tf.constant(rng.uniform(-1, 1, shape), tf.float32),
-            "label": tf.constant(rng.integers(0, max(1, m.num_classes), size), tf.int64),
-            "z_d": tf.constant(rng.uniform(-1, 1, (size, m.noise.dim)), tf.float32),
-            "z_g": tf.constant(rng.uniform(-1, 1, (size, m.noise.dim)), tf.float32)}
 
 
 def by_hand(trainer, batch, z_g):
@@ -52,7 +42,7 @@ def by_hand(trainer, batch, z_g):
 def test_simultaneous_gradients_are_the_formulas_at_the_same_weights(g_noise, tmp_path):
     config = scheme_config("mog_mlp", "simultaneous", g_noise, "loss.type=ls")
     trainer = GanTrainer(config, str(tmp_path))
-    batch = batch_for(config)
+    batch = synthetic_batch(config)
     d_grads, g_grads, _ = trainer.simultaneous_gradients(batch)
     hand_d, hand_g = by_hand(trainer, batch, batch["z_d" if g_noise == "shared" else "z_g"])
     for got, want in zip(list(d_grads) + list(g_grads), list(hand_d) + list(hand_g)):
@@ -67,7 +57,7 @@ def test_a_simultaneous_step_applies_both_gradients_taken_before_it(tmp_path):
     before it (the G update does not see the new D), and differ from the alternating step."""
     config = scheme_config("mog_mlp", "simultaneous", "shared", "optim.epsilon=1e-8")
     trainer = GanTrainer(config, str(tmp_path))
-    batch = batch_for(config)
+    batch = synthetic_batch(config)
     variables = (trainer.models.discriminator.trainable_variables
                  + trainer.models.generator.trainable_variables)
     before = [v.numpy().copy() for v in variables]
@@ -109,7 +99,7 @@ def test_every_scheme_trains_every_model_one_step(model, update, g_noise, tmp_pa
     trainer = GanTrainer(config, str(tmp_path))
     before = [w.numpy().copy() for w in trainer.models.generator.trainable_weights
               + trainer.models.discriminator.trainable_weights]
-    metrics = trainer.make_step_fn()(batch_for(config))
+    metrics = trainer.make_step_fn()(synthetic_batch(config))
     assert all(np.isfinite(float(v)) for v in metrics.values())
     after = trainer.models.generator.trainable_weights + trainer.models.discriminator.trainable_weights
     assert all(not np.array_equal(b, w.numpy()) for b, w in zip(before, after))
