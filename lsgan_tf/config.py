@@ -143,6 +143,13 @@ class TrainConfig:
       g_noise: ``fresh`` (G's step draws its own z) or ``shared`` (G's step uses the D step's z;
         with ``simultaneous``, the same forward pass serves both losses). The authors' scheme
         is ``simultaneous`` + ``shared``.
+      precision: ``auto`` (the machine's fast type, see ``lsgan_tf.precision``), ``float32``,
+        ``bfloat16`` or ``float16`` (mixed precision: 16-bit compute, float32 variables and
+        losses; float16 with loss scaling).
+      steps_per_loop: steps run inside one ``tf.function`` call (a ``tf.range`` loop) before
+        control returns to Python; progress, the NaN guard, samples, checkpoints and the SIGTERM
+        check happen between calls (a call never crosses a multiple of ``log_every``,
+        ``sample_every`` or ``checkpoint_every``). Larger values keep GPUs and TPUs busy.
     """
     batch_size: int = 64
     steps: int = 2000
@@ -156,6 +163,8 @@ class TrainConfig:
     ema_decay: float = 0.0
     update: str = "alternating"
     g_noise: str = "fresh"
+    precision: str = "auto"
+    steps_per_loop: int = 1
 
 
 @dataclasses.dataclass(frozen=True)

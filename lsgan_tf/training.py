@@ -1,11 +1,15 @@
-"""The one training loop: a ``tf.function`` D step then G step per batch, under a strategy.
+"""The one training loop: D step then G step per batch, ``train.steps_per_loop`` steps per
+``tf.function`` call, under a strategy.
 
 Every entry point (``lsgan train``, the TFX Trainer's ``run_fn``, the benchmarks) calls
 ``train(config, out_dir)``. Per step, on each replica with its share of the global batch:
   D step: minimise L_D(D(x), D(G(z_d))) over D's weights;
   G step: minimise L_G(D(G(z_g))) over G's weights (fresh noise z_g);
+(``train.update`` / ``train.g_noise`` select the simultaneous and shared-noise variants)
 losses are divided by the number of replicas and the optimisers sum the replicas' gradients,
-so the update equals the single-device update on the global batch.
+so the update equals the single-device update on the global batch. The networks compute in
+``train.precision`` (``lsgan_tf.precision``); the losses and the variables are float32.
+Metrics come back to Python once per call (their mean over its steps).
 
 Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
 ``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
@@ -46,6 +50,7 @@ import tensorflow as tf
 from lsgan_tf import config as config_lib
 from lsgan_tf import data as data_lib
 from lsgan_tf import export, images, paths
+from lsgan_tf import precision as precision_lib
 from lsgan_tf.losses import get_loss
 from lsgan_tf.models import GanModels, build_models
 from lsgan_tf.strategy import make_strategy, worker_role
@@ -53,6 +58,7 @@ from lsgan_tf.strategy import make_strategy, worker_role
 SAMPLE_SEED = 1234
 PROGRESS_SECONDS = 10.0  # a progress line (and TensorBoard scalars) at least this often
 EXIT_PREEMPTED = 143  # 128 + SIGTERM: what `lsgan train` and the Trainer exit with on Preempted
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake")  # what every step reports
 
 
 class TrainingDiverged(RuntimeError):
@@ -80,13 +86,25 @@ class TrainResult(NamedTuple):
     chief: bool = True  # False on the other workers of a multi-worker run: they wrote nothing
 
 
-def make_optimizer(optim, learning_rate: float) -> keras.optimizers.Optimizer:
+def make_optimizer(optim, learning_rate: float,
+                   precision: str = precision_lib.FLOAT32) -> keras.optimizers.Optimizer:
+    """``optim.optimizer`` at ``learning_rate``; for float16, wrapped in Keras' dynamic
+    ``LossScaleOptimizer`` (losses pass through ``scale_loss`` before the gradient)."""
     if optim.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate, beta_1=optim.beta1, beta_2=optim.beta2,
-                                     epsilon=optim.epsilon)
-    if optim.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate, epsilon=optim.epsilon)
-    raise ValueError(f"unknown optim.optimizer {optim.optimizer!r}; known: adam, rmsprop")
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=optim.beta1,
+                                          beta_2=optim.beta2, epsilon=optim.epsilon)
+    elif optim.optimizer == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(learning_rate, epsilon=optim.epsilon)
+    else:
+        raise ValueError(f"unknown optim.optimizer {optim.optimizer!r}; known: adam, rmsprop")
+    if precision == precision_lib.FLOAT16:
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _state_of(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """The optimiser whose variables a checkpoint holds (inside a loss-scale wrapper)."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
 
 
 def resolve_for_data(config: config_lib.ExperimentConfig) -> config_lib.ExperimentConfig:
@@ -125,17 +143,23 @@ class GanTrainer:
         data_lib.InputShard(replicas=self.strategy.num_replicas_in_sync).rows_per_replica(
             config.train.batch_size)
         keras.utils.set_random_seed(config.train.seed)
+        self.precision = precision_lib.resolve(config.train.precision, config.train.strategy)
         with self.strategy.scope():
-            self.models = build_models(config.model)
-            self.ema = build_models(config.model).generator if config.train.ema_decay else None
-            self.d_opt = make_optimizer(config.optim, config.optim.lr_d)
-            self.g_opt = make_optimizer(config.optim, config.optim.lr_g)
+            with precision_lib.keras_policy(self.precision):
+                self.models = build_models(config.model)
+                self.ema = (build_models(config.model).generator if config.train.ema_decay
+                            else None)
+            self.d_opt = make_optimizer(config.optim, config.optim.lr_d, self.precision)
+            self.g_opt = make_optimizer(config.optim, config.optim.lr_g, self.precision)
             self.d_opt.build(self.models.discriminator.trainable_variables)
             self.g_opt.build(self.models.generator.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            # The optimisers' own state (not a float16 run's loss scale, which starts afresh
+            # on resume): checkpoints are the same in every precision.
             tracked = dict(generator=self.models.generator,
                            discriminator=self.models.discriminator,
-                           d_optimizer=self.d_opt, g_optimizer=self.g_opt, step=self.step)
+                           d_optimizer=_state_of(self.d_opt), g_optimizer=_state_of(self.g_opt),
+                           step=self.step)
             if self.ema is not None:
                 self.ema.set_weights(self.models.generator.get_weights())
                 tracked["ema_generator"] = self.ema
@@ -198,14 +222,14 @@ class GanTrainer:
             d_real = discriminator(self._inputs(real, labels), training=True)
             d_fake = discriminator(self._inputs(fake, labels), training=True)
             d_losses = self.loss_fn(d_real, d_fake)
-            scaled = d_losses.d_loss * scale
+            scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
         grads = tape.gradient(scaled, discriminator.trainable_variables)
         self.d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
         with tf.GradientTape() as tape:
             fake = generator(self._inputs(self._g_noise(batch), labels), training=True)
             d_fake_g = discriminator(self._inputs(fake, labels), training=True)
             g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
-            scaled = g_loss * scale
+            scaled = self.g_opt.scale_loss(g_loss * scale)
         grads = tape.gradient(scaled, generator.trainable_variables)
         self.g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return {"d_loss": d_losses.d_loss, "g_loss": g_loss,
@@ -232,7 +256,8 @@ class GanTrainer:
                 fake_g = generator(self._inputs(batch["z_g"], labels), training=True)
                 d_fake_g = discriminator(self._inputs(fake_g, labels), training=True)
             g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
-            d_scaled, g_scaled = d_losses.d_loss * scale, g_loss * scale
+            d_scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
+            g_scaled = self.g_opt.scale_loss(g_loss * scale)
         d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
         g_grads = tape.gradient(g_scaled, generator.trainable_variables)
         del tape
@@ -245,26 +270,47 @@ class GanTrainer:
         for average, weight in zip(self.ema.weights, self.models.generator.weights):
             average.assign(decay * average + (1.0 - decay) * weight)
 
-    def make_step_fn(self):
-        """``step_fn(batch, stop=None)`` -> reduced metrics. Given ``stop`` (a float32 scalar,
-        1 where this worker wants to stop), the metrics hold ``stop`` > 0 where any worker
-        does: the flag is all-reduced with the step's metrics."""
+    def _global_step(self, batch, stop):
+        """One step on every replica: the replicas' metrics averaged (``stop``, 1 where this
+        worker wants to stop, rides along: > 0 where any worker does), the EMA updated, the
+        step counted."""
         def replica_step(batch, stop):
-            metrics = self._replica_step(batch)
-            if stop is not None:
-                metrics["stop"] = tf.identity(stop)
-            return metrics
+            metrics = {**self._replica_step(batch), "stop": tf.identity(stop)}
+            return tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, metrics)
 
+        # Reduced inside the replicas (a cross-replica reduce inside the tf.range loop of
+        # ``make_loop_fn`` returns empty tensors under MirroredStrategy): any copy will do.
+        per_replica = self.strategy.run(replica_step, args=(batch, stop))
+        metrics = {k: self.strategy.experimental_local_results(v)[0]
+                   for k, v in per_replica.items()}
+        if self.ema is not None:
+            self._update_ema()
+        self.step.assign_add(1)
+        return metrics
+
+    def make_step_fn(self):
+        """``step_fn(batch, stop=0.0)`` -> the step's reduced metrics (``METRICS`` and
+        ``stop``), for one global batch given as a dict of tensors."""
         @tf.function
-        def step_fn(batch, stop=None):
-            per_replica = self.strategy.run(replica_step, args=(batch, stop))
-            metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-                       for k, v in per_replica.items()}
-            if self.ema is not None:
-                self._update_ema()
-            self.step.assign_add(1)
-            return metrics
+        def step_fn(batch, stop=tf.constant(0.0)):
+            return self._global_step(batch, stop)
         return step_fn
+
+    def make_loop_fn(self):
+        """``loop_fn(iterator, count, stop)``: ``count`` steps (``train.steps_per_loop`` at
+        most) in one ``tf.function`` call, a ``tf.range`` loop taking its batches from the
+        distributed ``iterator``. Returns, reduced on the device: the mean of each of
+        ``METRICS`` over the steps (not finite when any step's value was not) and ``stop``
+        (> 0 when any worker asked to stop)."""
+        @tf.function
+        def loop_fn(iterator, count, stop):
+            totals = {k: tf.constant(0.0) for k in METRICS + ("stop",)}
+            for _ in tf.range(count):
+                metrics = self._global_step(next(iterator), stop)
+                totals = {k: totals[k] + metrics[k] for k in totals}
+            return {k: v / tf.cast(count, tf.float32) for k, v in totals.items()}
+        return loop_fn
 
     @property
     def export_generator(self) -> keras.Model:
@@ -299,13 +345,24 @@ class Progress:
         return {"step_time": step_time, "images_per_sec": rate}
 
 
-def _check_finite(step: int, metrics: Dict[str, float], manager) -> None:
+def steps_in_call(step: int, train_cfg) -> int:
+    """How many steps the call after ``step`` runs: ``train.steps_per_loop``, fewer where the
+    next multiple of ``log_every``, ``sample_every`` or ``checkpoint_every``, or the last
+    step, comes first (Python acts there)."""
+    to_boundary = [every - step % every for every in
+                   (train_cfg.log_every, train_cfg.sample_every, train_cfg.checkpoint_every)]
+    return min(train_cfg.steps_per_loop, train_cfg.steps - step, *to_boundary)
+
+
+def _check_finite(first: int, last: int, metrics: Dict[str, float], manager) -> None:
+    """Raises ``TrainingDiverged`` when a metric of steps ``first``..``last`` is not finite."""
     bad = {k: v for k, v in metrics.items() if not np.isfinite(v)}
     if bad:
-        last = manager.latest_checkpoint or "none (no checkpoint was written yet)"
+        where = f"step {last}" if first == last else f"steps {first}-{last}"
+        checkpoint = manager.latest_checkpoint or "none (no checkpoint was written yet)"
         raise TrainingDiverged(
-            f"training diverged at step {step}: {bad} is not finite; stopped without saving. "
-            f"Last good checkpoint: {last}. Lower the learning rates (--set optim.lr_d=..., "
+            f"training diverged at {where}: {bad} is not finite; stopped without saving. "
+            f"Last good checkpoint: {checkpoint}. Lower the learning rates (--set optim.lr_d=..., "
             f"optim.lr_g=...) and run again in the same --out folder to resume from it.")
 
 
@@ -383,21 +440,24 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
         print(f"[lsgan] resuming from {trainer.manager.latest_checkpoint} at step {start}",
               file=stream, flush=True)
     batches = iter(trainer.dataset(start))
-    step_fn = trainer.make_step_fn()
+    loop_fn = trainer.make_loop_fn()
     logs = os.path.join(out_dir, "logs")
     writer = tf.summary.create_file_writer(logs) if chief else tf.summary.create_noop_writer()
     sample_inputs = fixed_sample_inputs(config, trainer.models)
     progress = Progress(total, start, train_cfg.batch_size, stream, PROGRESS_SECONDS)
     metrics: Dict[str, float] = {}
     samples_path = None
+    step = start
     with SigtermWatch() as sigterm:
-        for step in range(start + 1, total + 1):
-            metrics = {k: float(v) for k, v in
-                       step_fn(next(batches), tf.constant(float(sigterm.received))).items()}
-            # One process stops at once; several stop together, after the step whose
-            # all-reduce carried the flag.
+        while step < total:
+            count = steps_in_call(step, train_cfg)
+            metrics = {k: float(v) for k, v in loop_fn(
+                batches, tf.constant(count), tf.constant(float(sigterm.received))).items()}
+            first, step = step + 1, step + count
+            # One process stops at once; several stop together, after the call whose
+            # all-reduces carried the flag.
             stop = metrics.pop("stop") > 0 or (trainer.role.workers == 1 and sigterm.received)
-            _check_finite(step, metrics, trainer.manager)
+            _check_finite(first, step, metrics, trainer.manager)
             if step % train_cfg.log_every == 0 or step == total or progress.due():
                 timing = progress.update(step, metrics)
                 with writer.as_default(step=step):

@@ -16,6 +16,7 @@ import re
 from typing import Any, Dict, Sequence
 
 from lsgan_tf.config import ConfigError, ExperimentConfig
+from lsgan_tf.precision import PRECISIONS
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
 OPTIMIZERS = ("adam", "rmsprop")
@@ -135,8 +136,9 @@ def check_training(config: ExperimentConfig) -> None:
     one_of("train.strategy", train.strategy, STRATEGIES, "strategy")
     one_of("train.update", train.update, UPDATES, "update scheme")
     one_of("train.g_noise", train.g_noise, G_NOISE, "G-step noise")
+    one_of("train.precision", train.precision, PRECISIONS, "precision")
     for key in ("batch_size", "steps", "checkpoint_every", "keep_checkpoints", "log_every",
-                "sample_every"):
+                "sample_every", "steps_per_loop"):
         at_least(f"train.{key}", getattr(train, key), 1)
     at_least("train.seed", train.seed, 0)
     in_range("train.ema_decay", train.ema_decay, 0.0, 1.0)

@@ -17,7 +17,8 @@ def build(config) -> GanModels:
     import keras
 
     from lsgan_tf.models.layers import (ConcatLabelMap, LinearLabelMap, conv, deconv, dense,
-                                        lrelu, maybe_bn, output_layer)
+                                        lrelu, maybe_bn, output_layer,
+                                        score_layer)
 
     if config.num_classes < 1:
         raise ValueError("the conditional model needs model.num_classes >= 1")
@@ -48,6 +49,6 @@ def build(config) -> GanModels:
     y = lrelu(maybe_bn(conv(config.d_width, 5, 2, "d_conv2", not config.d_batchnorm)(y), config.d_batchnorm))
     y = ConcatLabelMap()(keras.layers.Flatten()(y), phi_d)
     y = lrelu(maybe_bn(dense(config.d_dense, "d_dense", not config.d_batchnorm)(y), config.d_batchnorm))
-    y = dense(1, "d_out")(ConcatLabelMap()(y, phi_d))
+    y = score_layer()(ConcatLabelMap()(y, phi_d))
     discriminator = keras.Model([image, d_label], y, name="discriminator")
     return GanModels(generator, discriminator, "sigmoid", conditional=True)

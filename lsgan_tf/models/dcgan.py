@@ -16,7 +16,8 @@ SIZES = (32, 64, 128)
 def build(config) -> GanModels:
     import keras
 
-    from lsgan_tf.models.layers import conv, deconv, dense, lrelu, maybe_bn, output_layer
+    from lsgan_tf.models.layers import (conv, deconv, dense, lrelu, maybe_bn, output_layer,
+                                        score_layer)
 
     if config.image_size not in SIZES:
         raise ValueError(f"dcgan supports model.image_size in {SIZES}, got {config.image_size}")
@@ -37,6 +38,6 @@ def build(config) -> GanModels:
     for i in range(1, n):
         y = lrelu(maybe_bn(conv(config.d_width * 2 ** i, 5, 2, f"d_conv{i + 1}", not config.d_batchnorm)(y),
                            config.d_batchnorm))
-    y = dense(1, "d_out")(keras.layers.Flatten()(y))
+    y = score_layer()(keras.layers.Flatten()(y))
     discriminator = keras.Model(image, y, name="discriminator")
     return GanModels(generator, discriminator, "tanh", conditional=False)

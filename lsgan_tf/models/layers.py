@@ -3,6 +3,9 @@
 Builders import this module inside their ``build`` function (it imports Keras, hence
 TensorFlow), so that registering a model stays cheap.
 
+Under a mixed-precision policy (``lsgan_tf.precision``) the layers compute in 16 bits except
+G's output activation and D's score layer, which compute in float32.
+
 Weights start from N(0, 0.02), batch norm uses momentum 0.9 and epsilon 1e-5 (the authors'
 code), "same" padding throughout. Batch norm is synchronised across replicas so that a
 ``MirroredStrategy`` run normalises over the same global batch as a single-device run.
@@ -85,7 +88,14 @@ class ConcatLabelMap(keras.layers.Layer):
 
 
 def output_layer(x, activation: str):
-    return keras.layers.Activation(activation, name="output")(x)
+    """G's output activation, computed in float32 under a mixed-precision policy."""
+    return keras.layers.Activation(activation, name="output", dtype="float32")(x)
+
+
+def score_layer(name: str = "d_out") -> keras.layers.Layer:
+    """D's last layer (one raw score per sample), computed in float32 under a mixed-precision
+    policy so that the losses are float32."""
+    return keras.layers.Dense(1, kernel_initializer=init(), name=name, dtype="float32")
 
 
 def maybe_bn(x, enabled: bool, name=None):

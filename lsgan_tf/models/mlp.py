@@ -14,10 +14,10 @@ POINT_DIM = 2
 INIT_GAIN = 1.4
 
 
-def _dense(units: int, name: str, activation=None):
+def _dense(units: int, name: str, activation=None, dtype=None):
     import keras
 
-    return keras.layers.Dense(units, activation=activation, name=name,
+    return keras.layers.Dense(units, activation=activation, name=name, dtype=dtype,
                               kernel_initializer=keras.initializers.Orthogonal(gain=INIT_GAIN))
 
 
@@ -25,7 +25,7 @@ def _mlp(inputs, hidden: int, out: int, prefix: str):
     x = inputs
     for i in range(2):
         x = _dense(hidden, f"{prefix}_dense{i + 1}", "tanh")(x)
-    return _dense(out, f"{prefix}_out")(x)
+    return _dense(out, f"{prefix}_out", dtype="float32")(x)  # float32 under mixed precision
 
 
 @MODELS.register("mog_mlp", supports=ModelSupport(outputs=POINTS, conditional=False))

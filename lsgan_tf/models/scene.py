@@ -14,7 +14,8 @@ from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
 def build(config) -> GanModels:
     import keras
 
-    from lsgan_tf.models.layers import conv, deconv, dense, lrelu, maybe_bn, output_layer
+    from lsgan_tf.models.layers import (conv, deconv, dense, lrelu, maybe_bn, output_layer,
+                                        score_layer)
 
     if config.image_size != 112:
         raise ValueError(f"lsun_112 makes 112 x 112 images, got model.image_size={config.image_size}")
@@ -34,6 +35,6 @@ def build(config) -> GanModels:
     y = lrelu(conv(dw, 5, 2, "d_conv1")(image))
     for i, mult in enumerate([2, 4, 8]):
         y = lrelu(maybe_bn(conv(dw * mult, 5, 2, f"d_conv{i + 2}", not config.d_batchnorm)(y), config.d_batchnorm))
-    y = dense(1, "d_out")(keras.layers.Flatten()(y))
+    y = score_layer()(keras.layers.Flatten()(y))
     discriminator = keras.Model(image, y, name="discriminator")
     return GanModels(generator, discriminator, "tanh", conditional=False)

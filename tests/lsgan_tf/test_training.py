@@ -55,7 +55,8 @@ def test_mirrored_over_two_cpus_matches_default(tmp_path):
     assert len(tf.config.list_logical_devices("CPU")) == 2
     results = {}
     for strategy in ("default", "mirrored"):
-        config = tiny_digits(steps=3, **{"train.strategy": strategy})
+        config = tiny_digits(steps=3, **{"train.strategy": strategy,
+                                         "train.precision": "float32"})
         train(config, str(tmp_path / strategy), stream=io.StringIO())
         reader = tf.train.load_checkpoint(str(tmp_path / strategy / "checkpoints"))
         results[strategy] = {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
