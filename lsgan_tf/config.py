@@ -52,11 +52,15 @@ class DataConfig:
       path: the prepared directory (``lsgan prep`` output or a TFX Examples artifact split root).
       eval_fraction: share of records in the eval split for built-in sources.
       shuffle_buffer: tf.data shuffle buffer size (records).
+      cache_mb: a prepared split whose decoded images take at most this many MiB (records
+        from ``stats.json`` x height x width x channels bytes) is decoded once and kept in
+        memory; a larger one is decoded batch by batch every epoch. 0: never cache.
     """
     source: str = "digits"
     path: str = ""
     eval_fraction: float = 0.1
     shuffle_buffer: int = 10000
+    cache_mb: int = 4096
 
 
 @dataclasses.dataclass(frozen=True)

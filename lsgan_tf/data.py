@@ -121,6 +121,22 @@ def _check_shape(info: DatasetInfo, model_config) -> None:
                         "label -1; use an unconditional preset (e.g. dcgan) for this data")
 
 
+def decoded_mb(root: str, split: str, size: int, channels: int) -> float:
+    """MiB the decoded uint8 images of a prepared split take: records written (``stats.json``)
+    x size x size x channels bytes; infinite when ``stats.json`` does not count them."""
+    written = prepared.read_stats(root).get("written", {}).get(split)
+    if not isinstance(written, int):
+        return float("inf")
+    return written * size * size * channels / 2 ** 20
+
+
+def _decode_one(serialized, size: int, channels: int):
+    """One serialized record -> (uint8 image [size, size, channels], int64 label)."""
+    features = tf.io.parse_single_example(serialized, example_schema.feature_spec())
+    image = tf.io.decode_png(features["image"], channels=channels)
+    return tf.ensure_shape(image, [size, size, channels]), features["label"]
+
+
 def _decode_batch(serialized, size: int, channels: int):
     """A batch of serialized records -> (uint8 images [B, size, size, channels], int64 labels
     [B]), the image shape static (TPUs compile only static shapes)."""
@@ -174,9 +190,12 @@ def _record_batches(config, split: str, start_step: int,
 
     The records are shuffled with ``train.seed`` (each epoch anew), repeated and batched, and
     a run that resumes at ``start_step`` skips the ``start_step`` batches it already trained
-    on: batch k is the same whether the run was interrupted or not. Prepared folders are
-    skipped as undecoded records (decoding comes after the skip, and decodes only this
-    pipeline's rows); a built-in source's arrays are in memory.
+    on: batch k is the same whether the run was interrupted or not. A prepared split that fits
+    in ``data.cache_mb`` is decoded once (in parallel) and cached in memory before the shuffle;
+    a larger one is shuffled and skipped as undecoded records and decoded batch by batch
+    (only this pipeline's rows). Both give the same batches: the shuffle's order depends on
+    the seed and the record count, not on what the records hold. A built-in source's arrays
+    are in memory.
 
     Several pipelines shard the input by file when a prepared split has at least one shard per
     pipeline: pipeline i reads shards i, i + n, ... and batches its own rows (batch k is then
@@ -186,7 +205,7 @@ def _record_batches(config, split: str, start_step: int,
     """
     data, train = config.data, config.train
     first, count = shard.rows(train.batch_size)
-    by_file = False
+    by_file, decode_batches = False, False
     if data.source in DATA_SOURCES:
         images, labels = DATA_SOURCES.get(data.source)().split(split, data.eval_fraction)
         records = tf.data.Dataset.from_tensor_slices((images, labels))
@@ -196,14 +215,18 @@ def _record_batches(config, split: str, start_step: int,
         if by_file:
             files = files[shard.index::shard.pipelines]
         records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+        size, channels = config.model.image_size, config.model.channels
+        decode_batches = decoded_mb(data.path, split, size, channels) > data.cache_mb
+        if not decode_batches:
+            records = records.map(lambda serialized: _decode_one(serialized, size, channels),
+                                  num_parallel_calls=tf.data.AUTOTUNE).cache()
     batch_rows = count if by_file else train.batch_size
     batches = (records.shuffle(data.shuffle_buffer, seed=train.seed,
                                reshuffle_each_iteration=True)
                .repeat().batch(batch_rows, drop_remainder=True).skip(start_step))
     if batch_rows != count:
         batches = batches.map(lambda *parts: tuple(part[first:first + count] for part in parts))
-    if data.source not in DATA_SOURCES:
-        size, channels = config.model.image_size, config.model.channels
+    if decode_batches:
         batches = batches.map(lambda serialized: _decode_batch(serialized, size, channels),
                               num_parallel_calls=tf.data.AUTOTUNE)
     return batches

@@ -28,10 +28,12 @@ TensorFlow's multi-worker guide does. Each worker's input pipeline makes its rep
 the global batch (``data.InputShard``).
 
 Preemption: SIGTERM (what Kubernetes and preemptible VMs send) while ``train`` runs in the main
-thread makes the loop save a checkpoint at the step it is on and raise ``Preempted``; ``lsgan
-train`` then exits with ``EXIT_PREEMPTED`` (143, 128 + SIGTERM) and the same command resumes
-from that step. With several workers, the flag rides on each step's all-reduce, so all workers
-stop after the same step (the one after the signal) and save together.
+thread makes the loop save a checkpoint at the end of the call it is in and raise
+``Preempted``; ``lsgan train`` then exits with ``EXIT_PREEMPTED`` (143, 128 + SIGTERM) and the
+same command resumes from that step. With several workers, the flag rides on each step's
+all-reduce, so all workers stop after the same call (the one after the signal) and save
+together. (So ``train.steps_per_loop`` bounds how long a stop takes: keep a call well inside
+the grace period, Kubernetes' 30 s by default.)
 """
 from __future__ import annotations
 

@@ -97,6 +97,7 @@ def check_data(config: ExperimentConfig, support, needs_data_path: bool) -> None
     one_of("data.source", data.source, [TFRECORD] + DATA_SOURCES.names(), "data source")
     in_range("data.eval_fraction", data.eval_fraction, 1e-9, 1.0)
     at_least("data.shuffle_buffer", data.shuffle_buffer, 1)
+    at_least("data.cache_mb", data.cache_mb, 0)
     if data.source == TFRECORD:
         if needs_data_path and not data.path:
             fail("data.path", data.path, "data.source=tfrecord needs a prepared folder "

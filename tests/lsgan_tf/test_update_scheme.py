@@ -18,8 +18,9 @@ SCHEMES = [("alternating", "fresh"), ("alternating", "shared"), ("simultaneous",
 
 
 def scheme_config(model, update, g_noise, *sets):
+    # float32: the comparisons below are at float32 round-off.
     config = config_lib.apply_overrides(get_preset("digits"), tiny_sets(model) + [
-        f"train.update={update}", f"train.g_noise={g_noise}", *sets])
+        f"train.update={update}", f"train.g_noise={g_noise}", "train.precision=float32", *sets])
     return config_lib.validate(config)
 
 
