@@ -1,5 +1,6 @@
 """train.precision=auto (bfloat16 on this kind of CPU) trains the digits preset as well as
-float32: its Frechet distance is within 20 % of float32's (slow: two whole trainings)."""
+float32: its Frechet distance is within 20 % of float32's (slow: two whole trainings; measured
+here: float32 1.027, bfloat16 1.160)."""
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ def train_and_score(tmp_path, name):
         done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=env,
                               timeout=1200)
         assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads((scores / "metrics.json").read_text())
+    return json.loads((scores / "metrics.json").read_text())["scores"]
 
 
 @pytest.mark.slow
