@@ -2,16 +2,24 @@
 # Also usable on its own: make -f experiments.mk TARGET.
 #
 #   make fonts              Chinese fonts from Debian's packages (apt-get; sudo when not root)
-#   make bench-mog          mixture of Gaussians, 35,000 iterations x 5 seeds x {ls, pearson, ns}
-#   make bench-mog-quick    the same, 2,000 iterations x 2 seeds (a few minutes)
+#   make bench-mog          mixture of Gaussians, 35,000 iterations: schemes authors and ours x
+#                           {ls, pearson, ns, minimax} x 10 seeds, the mixed schemes x {ls, ns}
+#                           x 5 seeds (100 runs on MOG_WORKERS processes; resumable)
+#   make bench-mog-quick    2,000 iterations x 2 seeds, authors/ours x {ls, ns} (minutes)
 #   make bench-gradients    generator gradients for a fixed D: sigmoid cross-entropy vs least squares
 #   make bench-no-bn        the two no-batch-norm settings, LSGAN vs regular GAN, on digits 32 px
 #   make hwdb-chars         render GB2312 level-1 characters to .gnt, prep, train hwdb_3740, grid
 #   make experiments        all of the above (hours on a CPU)
 #   make test-bench         the fast tests of the benchmark code
-# Variables: MOG_SEEDS (5), HWDB_CLASSES (40; 3755 = all of GB2312 level 1), HWDB_WRITERS (60),
-# HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1500),
-# EXP_OUT (runs/experiments).
+#   make bench-train        images/s of one training step (D + G, dcgan 64 px, batch 64): ours in
+#                           float32 / bfloat16 / auto, Keras fit(), plain eager, and the PyTorch
+#                           rows when runs/torch-venv exists (docs/PERFORMANCE.md)
+#   make bench-torch        creates runs/torch-venv (torch, CPU wheel; not a project dependency)
+#                           if needed, then runs bench-train with its PyTorch rows
+# Variables: MOG_SEEDS (10), MOG_WORKERS (2), HWDB_CLASSES (40; 3755 = all of GB2312 level 1),
+# HWDB_WRITERS (60), HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1500),
+# EXP_OUT (runs/experiments), BENCH_TRAIN_ARGS (e.g. --threads 2 --repeats 5), TORCH_VENV
+# (runs/torch-venv), TORCH_PIP_ARGS (what pip installs into it).
 
 _experiments_mk_default_goal := $(.DEFAULT_GOAL)
 
@@ -20,7 +28,8 @@ EXP_OUT ?= runs/experiments
 EXP_NICE ?= nice -n 10
 EXP_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES ?= fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei fonts-wqy-microhei
-MOG_SEEDS ?= 5
+MOG_SEEDS ?= 10
+MOG_WORKERS ?= 2
 HWDB_CLASSES ?= 40
 HWDB_WRITERS ?= 60
 HWDB_STEPS ?= 4000
@@ -29,9 +38,15 @@ HWDB_STEPS ?= 4000
 HWDB_SET ?= --set model.phi_dim=32 --set model.g_width=64 --set model.d_width=64 \
   --set model.d_dense=256
 NO_BN_STEPS ?= 1500
+BENCH_TRAIN_ARGS ?=
+TORCH_VENV ?= runs/torch-venv
+# The CPU wheel (about 200 MB). Where that index can't be reached, the target falls back to
+# PyPI's `torch`, which on Linux x86_64 is the CUDA build (several GB; it runs on the CPU too).
+TORCH_PIP_ARGS ?= torch --index-url https://download.pytorch.org/whl/cpu
 
 .PHONY: fonts bench-mog bench-mog-quick bench-gradients bench-no-bn hwdb-render hwdb-prep \
-        hwdb-train hwdb-figure hwdb-chars experiments test-bench
+        hwdb-train hwdb-figure hwdb-chars experiments test-bench \
+        bench-train bench-torch torch-venv
 
 fonts:
 	@missing=""; for p in $(FONT_PACKAGES); do \
@@ -45,10 +60,10 @@ fonts:
 	else echo "fonts: $(FONT_PACKAGES) already installed"; fi
 
 bench-mog:
-	$(EXP_NICE) $(EXP_PY) -m bench.mog --seeds $(MOG_SEEDS)
+	$(EXP_NICE) $(EXP_PY) -m bench.mog --seeds $(MOG_SEEDS) --workers $(MOG_WORKERS)
 
 bench-mog-quick:
-	$(EXP_NICE) $(EXP_PY) -m bench.mog --quick
+	$(EXP_NICE) $(EXP_PY) -m bench.mog --quick --workers $(MOG_WORKERS)
 
 bench-gradients:
 	$(EXP_NICE) $(EXP_PY) -m bench.gradients
@@ -82,5 +97,28 @@ experiments: bench-gradients bench-mog hwdb-chars bench-no-bn
 
 test-bench:
 	$(EXP_PY) -m pytest -q tests/bench
+
+bench-train:
+	$(EXP_PY) -m bench.train_throughput $(BENCH_TRAIN_ARGS)
+
+# A separate virtualenv, made with the interpreter that made .venv (same Python version), so
+# that torch never enters the project's environment; bench.train_throughput runs its PyTorch
+# rows in a subprocess, $(TORCH_VENV)/bin/python -m bench.torch_dcgan (no TensorFlow).
+torch-venv: $(TORCH_VENV)/.torch-done
+
+$(TORCH_VENV)/.torch-done:
+	@set -e; base=$$($(EXP_PY) -c 'import os, sys; \
+	  print(os.path.join(sys.base_prefix, "bin", "python%d.%d" % sys.version_info[:2]))'); \
+	echo "torch-venv: creating $(TORCH_VENV) with $$base"; \
+	rm -rf $(TORCH_VENV); "$$base" -m venv $(TORCH_VENV); \
+	if ! $(TORCH_VENV)/bin/python -m pip install --quiet --timeout 30 --retries 1 $(TORCH_PIP_ARGS); then \
+	  echo "torch-venv: that failed; installing torch from the default index instead"; \
+	  $(TORCH_VENV)/bin/python -m pip install --quiet torch; \
+	fi; \
+	$(TORCH_VENV)/bin/python -c 'import torch; print("torch-venv: torch", torch.__version__)'; \
+	touch $@
+
+bench-torch: torch-venv
+	$(EXP_PY) -m bench.train_throughput --torch_python $(TORCH_VENV)/bin/python $(BENCH_TRAIN_ARGS)
 
 .DEFAULT_GOAL := $(_experiments_mk_default_goal)
