@@ -208,6 +208,12 @@ class GanTrainer:
     def _inputs(self, samples, labels):
         return [samples, labels] if self.models.conditional else samples
 
+    def _score(self, samples, labels):
+        """D's scores in float32, whatever D computes in (a plugin model under a mixed policy
+        may end in a 16-bit layer): the losses are float32."""
+        scores = self.models.discriminator(self._inputs(samples, labels), training=True)
+        return tf.cast(scores, tf.float32)
+
     def _replica_step(self, batch):
         """One D update and one G update on this replica's rows (``train.update``,
         ``train.g_noise``); returns the step's metrics."""
@@ -221,15 +227,15 @@ class GanTrainer:
         real, labels = batch["real"], batch["label"]
         with tf.GradientTape() as tape:
             fake = generator(self._inputs(batch["z_d"], labels), training=True)
-            d_real = discriminator(self._inputs(real, labels), training=True)
-            d_fake = discriminator(self._inputs(fake, labels), training=True)
+            d_real = self._score(real, labels)
+            d_fake = self._score(fake, labels)
             d_losses = self.loss_fn(d_real, d_fake)
             scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
         grads = tape.gradient(scaled, discriminator.trainable_variables)
         self.d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
         with tf.GradientTape() as tape:
             fake = generator(self._inputs(self._g_noise(batch), labels), training=True)
-            d_fake_g = discriminator(self._inputs(fake, labels), training=True)
+            d_fake_g = self._score(fake, labels)
             g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
             scaled = self.g_opt.scale_loss(g_loss * scale)
         grads = tape.gradient(scaled, generator.trainable_variables)
@@ -249,14 +255,14 @@ class GanTrainer:
         real, labels = batch["real"], batch["label"]
         with tf.GradientTape(persistent=True) as tape:
             fake = generator(self._inputs(batch["z_d"], labels), training=True)
-            d_real = discriminator(self._inputs(real, labels), training=True)
-            d_fake = discriminator(self._inputs(fake, labels), training=True)
+            d_real = self._score(real, labels)
+            d_fake = self._score(fake, labels)
             d_losses = self.loss_fn(d_real, d_fake)
             if self.config.train.g_noise == "shared":
                 d_fake_g = d_fake
             else:
                 fake_g = generator(self._inputs(batch["z_g"], labels), training=True)
-                d_fake_g = discriminator(self._inputs(fake_g, labels), training=True)
+                d_fake_g = self._score(fake_g, labels)
             g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
             d_scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
             g_scaled = self.g_opt.scale_loss(g_loss * scale)

@@ -20,9 +20,10 @@ def as_flags(sets):
 
 
 def tiny_digits(steps=4, **overrides):
-    """The digits preset with ``TINY_MODEL`` and a small batch, for fast training tests."""
+    """The digits preset with ``TINY_MODEL``, a small batch and one step per call (tests that
+    follow single steps), for fast training tests."""
     sets = [*TINY_MODEL, f"train.steps={steps}", "train.batch_size=8", "train.log_every=2",
-            "train.sample_every=1000", "train.checkpoint_every=2"]
+            "train.sample_every=1000", "train.checkpoint_every=2", "train.steps_per_loop=1"]
     sets += [f"{k}={v}" for k, v in overrides.items()]
     return config_lib.apply_overrides(get_preset("digits"), sets)
 

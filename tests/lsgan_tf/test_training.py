@@ -87,6 +87,10 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     with pytest.raises(TrainingDiverged, match=r"diverged at step 3: .*ckpt-2"):
         train(diverging, out, stream=io.StringIO())
     assert tf.train.latest_checkpoint(os.path.join(out, "checkpoints")).endswith("ckpt-2")
+    several = tiny_digits(steps=5, **{"optim.lr_d": "1e30", "optim.lr_g": "1e30",
+                                      "train.steps_per_loop": "2"})
+    with pytest.raises(TrainingDiverged, match=r"diverged at steps 3-4: .*ckpt-2"):
+        train(several, out, stream=io.StringIO())  # NaN in a call of 2 steps
 
 
 def test_ema_is_the_moving_average_of_the_generator_weights(tmp_path):
