@@ -1,3 +1,4 @@
+# bazel: size=medium, timeout=long
 """train.steps_per_loop: K steps per tf.function call give the weights of K = 1, bit for bit,
 and a call never crosses a log, sample or checkpoint boundary."""
 import os

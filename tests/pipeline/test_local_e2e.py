@@ -1,3 +1,4 @@
+# bazel: size=medium, timeout=long
 """The whole pipeline with LocalDagRunner and SQLite ML Metadata on a tiny digits run.
 
 Counts executions in ML Metadata, serves the pushed model through PredictRequest protos, re-runs
