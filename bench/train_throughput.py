@@ -54,6 +54,7 @@ unchanged: the float16 rows join, the peaks are the GPU's and PyTorch uses CUDA.
 """
 from __future__ import annotations
 
+import abc
 import argparse
 import json
 import os
@@ -65,6 +66,8 @@ import sys
 import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
+
+from lsgan_tf.precision import cpu_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_VENV_PYTHON = os.path.join(REPO, "runs", "torch-venv", "bin", "python")
@@ -211,8 +214,7 @@ def machine_info() -> Dict:
             if line.startswith("model name"):
                 info["cpu"] = line.split(":", 1)[1].strip()
                 break
-        flags = next((l.split(":", 1)[1].split() for l in text.splitlines()
-                      if l.startswith("flags")), [])
+        flags = cpu_flags()
         info["cpu_flags"] = [f for f in ("avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16",
                                          "amx_tile", "amx_int8") if f in flags]
     except OSError:
@@ -288,7 +290,7 @@ def _sync(value) -> float:
     return float(value.numpy() if hasattr(value, "numpy") else value)
 
 
-class Row:
+class Row(abc.ABC):
     """One row of the table: ``prepare()`` builds it and runs one step; ``run(warmup, steps)``
     returns seconds per timed step."""
     label = ""
@@ -313,8 +315,9 @@ class Row:
     def prepare(self) -> None:
         pass
 
+    @abc.abstractmethod
     def run(self, warmup: int, steps: int) -> float:
-        raise NotImplementedError
+        """Seconds per timed step."""
 
 
 class _Float32Policy:
