@@ -5,12 +5,14 @@
 
 1. Writes an LSUN-style LMDB of ``--num_images`` JPEGs (quality 75, shorter side 256, 4:3 or
    3:4, smooth random content) with ``data_prep.testdata``.
-2. Runs ``python -m pipeline.cli prep --source=lsun`` on it (DirectRunner, multi-processing,
-   one worker per core unless BEAM ARGS say otherwise).
+2. Runs ``python -m pipeline.cli prep --source=lsun`` on it (DirectRunner, multi-threading,
+   one worker thread per core unless BEAM ARGS say otherwise).
 3. Runs the single-process loop: LMDB cursor, the same Pillow decode / crop / resize
    (``data_prep.images``), ``make_example``, ``split_of``, two gzipped TFRecord writers.
 Both run as fresh processes and are timed from start to exit (interpreter, imports and, for
-Beam, worker start-up included); the loop's own time without imports is printed too.
+Beam, worker start-up included); the loop's own time without imports is printed too, and the
+CPU seconds of each command (its processes together), which other jobs on a shared machine
+change far less than the wall times.
 Prints records/s of both and the ratio, then the same ``lsgan prep`` with ``--max_records=1``
 to show its fixed start-up cost and the throughput after it.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -81,13 +84,19 @@ def single_process_loop(lmdb_path: str, output_dir: str, image_size: int) -> dic
     return {"written": written, "rejected": rejected, "seconds": time.perf_counter() - start}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(command) -> tuple:
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds of the command and its children, stdout)."""
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return seconds, done.stdout
+    return seconds, cpu, done.stdout
 
 
 def main() -> None:
@@ -112,14 +121,14 @@ def main() -> None:
     pipeline_out = os.path.join(work, "pipeline")
     prep = [sys.executable, "-m", "pipeline.cli", "prep", "--source=lsun", f"--input={lmdb_path}",
             f"--output={pipeline_out}", f"--image_size={args.image_size}", "--overwrite"]
-    seconds_pipeline, _ = timed(prep + ["--", *beam_args])
+    seconds_pipeline, cpu_pipeline, _ = timed(prep + ["--", *beam_args])
     with open(os.path.join(pipeline_out, "stats.json"), encoding="utf-8") as handle:
         stats = json.load(handle)
-    seconds_loop, stdout = timed(
+    seconds_loop, cpu_loop, stdout = timed(
         [sys.executable, "-m", "bench.prep_throughput", f"--image_size={args.image_size}",
          "--loop", lmdb_path, os.path.join(work, "loop")])
     loop = json.loads(stdout.strip().splitlines()[-1])
-    seconds_startup, _ = timed(prep + ["--max_records=1", "--", *beam_args])
+    seconds_startup, cpu_startup, _ = timed(prep + ["--max_records=1", "--", *beam_args])
 
     records = sum(stats["written"].values())
     if stats["written"] != loop["written"]:
@@ -129,12 +138,15 @@ def main() -> None:
                    str(os.cpu_count()))
     print(f"records            {records:,} ({args.image_size} px, written {stats['written']})")
     print(f"lsgan prep (Beam)  {seconds_pipeline:7.1f} s  {rate_pipeline:8.1f} records/s  "
+          f"cpu {cpu_pipeline:6.1f} s  "
           f"(DirectRunner, {workers} workers, {' '.join(beam_args) or 'default args'})")
     print(f"single process     {seconds_loop:7.1f} s  {rate_loop:8.1f} records/s  "
+          f"cpu {cpu_loop:6.1f} s  "
           f"(loop alone {loop['seconds']:.1f} s = {records / loop['seconds']:.1f} records/s)")
     print(f"ratio              {rate_pipeline / rate_loop:.2f}x (Beam / single process)")
     work = seconds_pipeline - seconds_startup
-    print(f"Beam start-up      {seconds_startup:7.1f} s  (lsgan prep --max_records=1)")
+    print(f"Beam start-up      {seconds_startup:7.1f} s  cpu {cpu_startup:6.1f} s  "
+          "(lsgan prep --max_records=1)")
     if work > 0.25 * seconds_pipeline:
         steady = (records - 1) / work
         print(f"after start-up     {steady:8.1f} records/s = "

@@ -11,12 +11,12 @@ Directory layout of a prepared dataset (``lsgan prep`` output and the TFX Exampl
 """
 from __future__ import annotations
 
-import io
 import os
 from typing import Dict, List
 
 import numpy as np
-from PIL import Image
+
+from lsgan_tf import png
 
 UNLABELED = -1
 TRAIN = "train"
@@ -39,14 +39,13 @@ def split_pattern(root: str, split: str) -> str:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of a uint8 H x W x C array (C = 1 or 3)."""
+    """PNG bytes of a uint8 H x W x C array (C = 1 or 3): ``lsgan_tf.png``, the kind of file
+    Pillow writes by default, encoded without holding the GIL while it deflates."""
     image = np.asarray(image)
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (1, 3):
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (1, 3) \
+            or 0 in image.shape:
         raise ValueError(f"expected uint8 H x W x 1|3, got {image.dtype} {image.shape}")
-    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
-    buffer = io.BytesIO()
-    pil.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png.encode(image)
 
 
 def _varint(value: int) -> bytes:

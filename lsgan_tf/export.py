@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from lsgan_tf import data as data_lib
 from lsgan_tf import paths
+
+if TYPE_CHECKING:  # only for the annotations: sampling from a SavedModel loads no Keras
+    import keras
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 SAVED_MODEL_PB = "saved_model.pb"
@@ -101,25 +103,35 @@ class GeneratorModule(tf.Module):
                                      tf.stack([seed, tf.constant(0, tf.int64)]))
 
     def signatures(self):
+        """The two signatures as concrete functions, also kept on the module as ``serve`` and
+        ``generate``. The generator is traced once, for ``serve``, which ``generate`` calls;
+        ``tf.saved_model.save`` keeps concrete functions as they are (a ``tf.function`` on
+        the module it would trace again)."""
         z_spec = tf.TensorSpec([None, None], tf.float32, name="z")
         n_spec = tf.TensorSpec([], tf.int32, name="n")
         seed_spec = tf.TensorSpec([], tf.int64, name="seed")
         if self._classes:
-            serve = tf.function(lambda z, label: self.run(z, label), input_signature=[
-                z_spec, tf.TensorSpec([None], tf.int64, name="label")])
+            serve = _trace(lambda z, label: self.run(z, label),
+                           z_spec, tf.TensorSpec([None], tf.int64, name="label"))
+
             def generate_labelled(n, seed, label):
                 n = self.checked_n(n)
-                return self.run(self.noise(n, seed), tf.fill([n], label))
+                return serve(self.noise(n, seed), tf.fill([n], label))
 
-            generate = tf.function(
-                generate_labelled, input_signature=[n_spec, seed_spec, tf.TensorSpec([], tf.int64, name="label")])
+            generate = _trace(generate_labelled, n_spec, seed_spec,
+                              tf.TensorSpec([], tf.int64, name="label"))
         else:
-            serve = tf.function(lambda z: self.run(z), input_signature=[z_spec])
-            generate = tf.function(lambda n, seed: self.run(self.noise(self.checked_n(n), seed)),
-                                   input_signature=[n_spec, seed_spec])
+            serve = _trace(lambda z: self.run(z), z_spec)
+            generate = _trace(lambda n, seed: serve(self.noise(self.checked_n(n), seed)),
+                              n_spec, seed_spec)
         self.serve, self.generate = serve, generate
-        return {"serving_default": serve.get_concrete_function(),
-                "generate": generate.get_concrete_function()}
+        return {"serving_default": serve, "generate": generate}
+
+
+def _trace(fn, *specs):
+    """``fn`` traced once for ``specs``, without AutoGraph: the signatures have no Python
+    control flow on tensors, and converting their code costs more than tracing it."""
+    return tf.function(fn, autograph=False).get_concrete_function(*specs)
 
 
 def warmup_requests(module: GeneratorModule, path: str, count: int = 2) -> str:

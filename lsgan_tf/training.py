@@ -478,6 +478,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
             if stop:
                 writer.flush()
                 raise Preempted(step, checkpoint)
+    del batches  # stops the input pipeline's prefetch threads, which would slow the export
     final_dir = export_dir or os.path.join(out_dir, "saved_model")
     if chief:
         samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")

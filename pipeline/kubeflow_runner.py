@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple, Optional, Sequence
 
-from tfx import v1 as tfx
+from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
+    KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
 
 from lsgan_tf.config import ExperimentConfig
 from pipeline.pipeline import create_pipeline
@@ -52,8 +53,8 @@ def compile_pipeline(*, config: ExperimentConfig, image: str, output: str, sourc
     if trainer_resources is not None:
         trainer = next(c for c in pipeline.components if c.id == "Trainer")
         trainer.with_platform_config(trainer_resource_spec(trainer_resources))
-    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),
+    runner = KubeflowV2DagRunner(
+        config=KubeflowV2DagRunnerConfig(default_image=image),
         output_dir=os.path.dirname(os.path.abspath(output)),
         output_filename=os.path.basename(output))
     runner.run(pipeline)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple, Optional, Sequence
 
-from tfx import v1 as tfx
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
 from lsgan_tf.config import ExperimentConfig
 from pipeline.pipeline import create_pipeline
@@ -43,8 +44,7 @@ def run_local(*, root: str, config: ExperimentConfig, source: str, input_path: s
         input_path=input_path, serving_dir=where.serving_dir,
         beam_pipeline_args=list(DEFAULT_BEAM_ARGS if beam_args is None else beam_args),
         enable_cache=enable_cache, extractor_cache_dir=where.extractor_cache,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            where.metadata),
+        metadata_connection_config=sqlite_metadata_connection_config(where.metadata),
         **pipeline_kwargs)
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    LocalDagRunner().run(pipeline)
     return where

@@ -38,6 +38,9 @@ def labels_for(n: int, num_classes: int, label, ncol: int):
 def main(argv) -> None:
     import math
 
+    from lsgan_tf.tf_import import tensorflow_without_keras
+
+    tensorflow_without_keras()  # a SavedModel needs no Keras: a third of the start-up saved
     from lsgan_tf.export import GeneratorClient
     from lsgan_tf.images import save_grid
 

@@ -108,9 +108,9 @@ def test_nothing_usable_exits_1_and_an_existing_output_needs_overwrite(prep_main
     assert os.path.exists(tmp_path / "out" / example_schema.STATS_FILE)  # not deleted
 
 
-def test_direct_runner_defaults_to_one_worker_per_core():
+def test_direct_runner_defaults_to_one_worker_thread_per_core():
     options = command.pipeline_options([]).get_all_options()
-    assert options["direct_running_mode"] == "multi_processing"
+    assert options["direct_running_mode"] == "multi_threading"
     assert options["direct_num_workers"] == (os.cpu_count() or 1)
     kept = command.pipeline_options(["--direct_running_mode=in_memory"]).get_all_options()
     assert kept["direct_running_mode"] == "in_memory"
@@ -155,3 +155,34 @@ def test_num_shards_are_dealt_to_the_splits_and_every_one_is_written(prep_main, 
     assert sum(stats["written"].values()) == 40
     status, _, err = prep_main("--source=digits", "--num_shards=0", f"--output={out}2")
     assert (status, err) == (2, "lsgan prep: --num_shards must be at least 1, got 0\n")
+
+
+def test_worker_threads_write_what_one_worker_writes(prep_main, tmp_path):
+    """The default (a thread per core, here at least two) and ``in_memory``: the same records,
+    rejects and stats from an LMDB of good, corrupt and empty values."""
+    import numpy as np
+
+    from data_prep.testdata import encode_image
+    from prep_helpers import read_rejects, read_split
+
+    rng = np.random.default_rng(0)
+    values = {lsun_key(i): encode_image(rng.integers(0, 256, (40, 30, 3)), "JPEG")
+              for i in range(12)}
+    values.update({lsun_key(12): b"", lsun_key(13): b"\xff\xd8\xff\xe0 cut"})
+    lmdb_path = str(tmp_path / "lmdb")
+    write_lmdb(lmdb_path, values)
+    made = {}
+    for name, beam_args in (("threads", ["--direct_num_workers=2"]), ("one", IN_MEMORY)):
+        out = str(tmp_path / name)
+        status, _, _ = prep_main("--source=lsun", f"--input={lmdb_path}", "--image_size=16",
+                                 "--num_shards=3", f"--output={out}", beam_args=beam_args)
+        assert status == 0
+        with open(os.path.join(out, example_schema.STATS_FILE), encoding="utf-8") as handle:
+            stats = json.load(handle)
+        made[name] = ({split: sorted((e["id"], e["image"].tobytes(), e["label"])
+                                     for e in read_split(out, split))
+                       for split in example_schema.SPLITS}, sorted(read_rejects(out)), stats)
+    records, rejects, stats = made["one"]
+    assert sum(len(split) for split in records.values()) == 12 and len(rejects) == 2
+    assert stats["rejected"] == {"corrupt_image": 1, "empty": 1}
+    assert made["threads"] == made["one"]

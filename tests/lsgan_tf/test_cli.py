@@ -12,10 +12,18 @@ from helpers import TINY_MODEL, as_flags
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
-def run(*args):
-    """``lsgan ARGS`` as a user's shell starts it (without the test session's log settings)."""
+def run(*args, python=()):
+    """``lsgan ARGS`` as a user's shell starts it (without the test session's log settings);
+    ``python``: options of the interpreter (``-X importtime``)."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600, env=env)
+    command = [sys.executable, *python] + CLI[1:] + list(args)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+
+def imported(stderr: str) -> set:
+    """The modules a ``python -X importtime`` run imported (its stderr)."""
+    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
 
 
 def test_train_then_generate(tmp_path):
@@ -28,8 +36,11 @@ def test_train_then_generate(tmp_path):
         assert os.path.exists(out / part), part
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(out / "logs"))
     grid = tmp_path / "grid.png"
-    result = run("generate", f"--model={out / 'saved_model'}", "--n=9", "--label=3", f"--out={grid}")
+    result = run("generate", f"--model={out / 'saved_model'}", "--n=9", "--label=3",
+                 f"--out={grid}", python=["-X", "importtime"])
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "tensorflow" in imported(result.stderr)
+    assert "keras" not in imported(result.stderr)  # a SavedModel runs without it: faster start
     image = np.asarray(Image.open(grid))
     assert image.shape == (3 * 30 + 2, 3 * 30 + 2)  # 3 x 3 tiles of 28 px, 2 px gaps
     bad = run("generate", f"--model={out / 'saved_model'}", "--label=10", f"--out={grid}")

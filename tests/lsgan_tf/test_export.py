@@ -179,3 +179,28 @@ def test_warmup_records_replay_through_the_signatures(digits_model):
         assert out["images"].dtype == tf.uint8
         seen.append(request.model_spec.signature_name)
     assert sorted(seen) == ["generate", "serving_default"]
+
+
+def test_an_export_traces_the_generator_once(tmp_path, monkeypatch):
+    """``serve`` traces the generator; ``generate`` calls it, and saving traces neither again."""
+    from lsgan_tf import export
+
+    config = config_lib.apply_overrides(get_preset("dcgan"), TINY_DCGAN)
+    models = build_models(config.model)
+    traced = []
+    run = export.GeneratorModule.run
+    monkeypatch.setattr(export.GeneratorModule, "run",
+                        lambda self, *args: traced.append(1) or run(self, *args))
+    export_generator(models.generator, config, models.output_activation, str(tmp_path / "m"))
+    assert len(traced) == 1
+
+
+def test_the_module_keeps_both_functions_beside_the_signatures(digits_model):
+    loaded = tf.saved_model.load(digits_model)
+    z, labels = tf.random.uniform([3, 8], -1, 1), tf.constant([0, 5, 9], tf.int64)
+    np.testing.assert_array_equal(
+        loaded.serve(z, labels)["images"],
+        loaded.signatures["serving_default"](z=z, label=labels)["images"])
+    inputs = dict(n=tf.constant(4), seed=tf.constant(7, tf.int64), label=tf.constant(2, tf.int64))
+    np.testing.assert_array_equal(loaded.generate(**inputs)["images"],
+                                  loaded.signatures["generate"](**inputs)["images"])
