@@ -7,7 +7,8 @@
 #                           x 5 seeds (100 runs on MOG_WORKERS processes; resumable)
 #   make bench-mog-quick    2,000 iterations x 2 seeds, authors/ours x {ls, ns} (minutes)
 #   make bench-gradients    generator gradients for a fixed D: sigmoid cross-entropy vs least squares
-#   make bench-no-bn        the two no-batch-norm settings, LSGAN vs regular GAN, on digits 32 px
+#   make bench-no-bn        the two no-batch-norm settings, LSGAN vs regular GAN, NO_BN_SEEDS seeds
+#                           each, on the rendered characters at 32 px (no-bn-data)
 #   make hwdb-chars         render GB2312 level-1 characters to .gnt, prep, train hwdb_3740, grid
 #   make experiments        all of the above (hours on a CPU)
 #   make test-bench         the fast tests of the benchmark code
@@ -17,8 +18,8 @@
 #   make bench-torch        creates runs/torch-venv (torch, CPU wheel; not a project dependency)
 #                           if needed, then runs bench-train with its PyTorch rows
 # Variables: MOG_SEEDS (10), MOG_WORKERS (2), HWDB_CLASSES (40; 3755 = all of GB2312 level 1),
-# HWDB_WRITERS (60), HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1500),
-# EXP_OUT (runs/experiments), BENCH_TRAIN_ARGS (e.g. --threads 2 --repeats 5), TORCH_VENV
+# HWDB_WRITERS (60), HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1200),
+# NO_BN_EVAL_EVERY (400), NO_BN_SEEDS (5), EXP_OUT (runs/experiments), BENCH_TRAIN_ARGS (e.g. --threads 2 --repeats 5), TORCH_VENV
 # (runs/torch-venv), TORCH_PIP_ARGS (what pip installs into it).
 
 _experiments_mk_default_goal := $(.DEFAULT_GOAL)
@@ -37,14 +38,16 @@ HWDB_STEPS ?= 4000
 # the paper's widths (Phi 256, D 257/320/1024, G 128; a GPU job) with HWDB_CLASSES=3755.
 HWDB_SET ?= --set model.phi_dim=32 --set model.g_width=64 --set model.d_width=64 \
   --set model.d_dense=256
-NO_BN_STEPS ?= 1500
+NO_BN_STEPS ?= 1200
+NO_BN_EVAL_EVERY ?= 400
+NO_BN_SEEDS ?= 5
 BENCH_TRAIN_ARGS ?=
 TORCH_VENV ?= runs/torch-venv
 # The CPU wheel (about 200 MB). Where that index can't be reached, the target falls back to
 # PyPI's `torch`, which on Linux x86_64 is the CUDA build (several GB; it runs on the CPU too).
 TORCH_PIP_ARGS ?= torch --index-url https://download.pytorch.org/whl/cpu
 
-.PHONY: fonts bench-mog bench-mog-quick bench-gradients bench-no-bn hwdb-render hwdb-prep \
+.PHONY: fonts bench-mog bench-mog-quick bench-gradients no-bn-data bench-no-bn hwdb-render hwdb-prep \
         hwdb-train hwdb-figure hwdb-chars experiments test-bench \
         bench-train bench-torch torch-venv
 
@@ -68,9 +71,14 @@ bench-mog-quick:
 bench-gradients:
 	$(EXP_NICE) $(EXP_PY) -m bench.gradients
 
-bench-no-bn:
-	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --steps $(NO_BN_STEPS) --out $(EXP_OUT)/no_bn \
-	  --data $(EXP_OUT)/digits32
+# The no-BN data: the rendered characters (hwdb-render) prepared at 32 x 32 for the dcgan model.
+no-bn-data: hwdb-render
+	$(EXP_NICE) $(EXP_PY) -m pipeline.cli prep --source=hwdb --input=$(EXP_OUT)/hwdb_gnt \
+	  --output=$(EXP_OUT)/hwdb32 --image_size=32 --charset=gb2312_level1 --overwrite
+
+bench-no-bn: no-bn-data
+	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --seeds $(NO_BN_SEEDS) --steps $(NO_BN_STEPS) \
+	  --eval_every $(NO_BN_EVAL_EVERY) --out $(EXP_OUT)/no_bn --data $(EXP_OUT)/hwdb32
 
 hwdb-render: fonts
 	$(EXP_NICE) $(EXP_PY) -m tools.render_gnt --output $(EXP_OUT)/hwdb_gnt \

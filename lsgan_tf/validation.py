@@ -28,7 +28,7 @@ AUTO_EXTRACTOR = "auto"
 # Scores the evaluator reports (``lsgan_tf.metrics.evaluate``) plus the evaluator's derived
 # ``fd_noise_ratio``: the names a threshold may bound.
 SCORES = ("fd", "fd_noise_ratio", "kid", "kid_std", "precision", "recall", "density",
-          "coverage", "classifier_score", "label_accuracy", "modes_covered", "num_modes",
+          "coverage", "classifier_score", "classes_covered", "label_accuracy", "modes_covered", "num_modes",
           "high_quality_share", "mode_kl")
 _RULE = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*(\S+)\s*$")
 

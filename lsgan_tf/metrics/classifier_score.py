@@ -8,6 +8,11 @@ For class probabilities p(y|x_i) of N samples, p(y) = 1/N sum_i p(y|x_i) and
 sample is classified with certainty and the classes are used equally often. With
 ``num_splits`` > 1 the samples are cut into that many consecutive parts, p(y) is taken per
 part, and the mean and std over the parts are returned.
+
+Classes covered, a collapse measure: with n_y the number of the N samples whose most likely
+class is y, the classes with n_y / N >= min_share / C (default: a fifth of the uniform share,
+the rule of the mixture-of-Gaussians sectors in ``lsgan_tf.metrics.mog``). A generator that
+collapsed onto a few classes covers few; real data with balanced classes covers all C.
 """
 from __future__ import annotations
 
@@ -38,3 +43,13 @@ def classifier_score(probs: np.ndarray, num_splits: int = 1) -> Tuple[float, flo
 def label_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     """Share of samples whose argmax class equals the label they were generated for."""
     return float(np.mean(np.argmax(probs, axis=1) == np.asarray(labels)))
+
+
+def classes_covered(probs: np.ndarray, min_share: float = 0.2) -> int:
+    """How many of the C classes are the argmax of at least ``min_share`` / C of the rows of
+    probs [N, C] (module doc)."""
+    p = np.asarray(probs)
+    if p.ndim != 2 or len(p) == 0:
+        raise ValueError(f"need probs [N >= 1, C], got {p.shape}")
+    counts = np.bincount(np.argmax(p, axis=1), minlength=p.shape[1])
+    return int(np.sum(counts / len(p) >= min_share / p.shape[1]))

@@ -17,6 +17,8 @@ Scores (keys of ``result["scores"]``):
   kid, kid_std            KID: unbiased MMD^2, cubic kernel, mean and std over subsets; lower
   precision, recall, density, coverage   k-NN manifold scores (k = ``prdc_k``); higher
   classifier_score        exp(E KL(p(y|x) || p(y))) when the extractor is a classifier; higher
+  classes_covered         classes that are the classifier's answer for at least a fifth of
+                          their uniform share of the samples (a collapse measure); higher
   label_accuracy          share of conditional samples classified as their label; higher
   modes_covered, num_modes, high_quality_share, mode_kl   for 2-D points (``mog8``)
 """
@@ -32,7 +34,7 @@ import numpy as np
 from lsgan_tf import paths
 from lsgan_tf.metrics.base import (FeatureExtractor, TrainingData, fingerprint_arrays,
                                    fingerprint_files)
-from lsgan_tf.metrics.classifier_score import classifier_score, label_accuracy
+from lsgan_tf.metrics.classifier_score import classes_covered, classifier_score, label_accuracy
 from lsgan_tf.metrics.extractors import default_extractor_name, get_extractor
 from lsgan_tf.metrics.frechet import frechet_distance_features
 from lsgan_tf.metrics.kid import kernel_inception_distance
@@ -71,6 +73,7 @@ def score_samples(extractor: FeatureExtractor, real: np.ndarray, fake: np.ndarra
     scores = score_features(real_features, fake_features, **options)
     if probs is not None:
         scores["classifier_score"] = classifier_score(probs)[0]
+        scores["classes_covered"] = classes_covered(probs)
         if fake_labels is not None:
             scores["label_accuracy"] = label_accuracy(probs, fake_labels)
     if modes is not None:

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lsgan_tf.metrics.classifier_score import classifier_score, label_accuracy
+from lsgan_tf.metrics.classifier_score import classes_covered, classifier_score, label_accuracy
 
 
 def test_confident_and_balanced_gives_number_of_classes():
@@ -37,3 +37,17 @@ def test_label_accuracy_and_bad_input():
     assert label_accuracy(probs, [0, 1, 1]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="probability distribution"):
         classifier_score(np.array([[0.5, 0.6]]))
+
+
+def test_classes_covered_counts_classes_at_a_fifth_of_their_uniform_share():
+    # 4 classes, 100 rows: uniform share 25, a fifth of it 5 rows. Argmax counts 60, 30, 5, 5
+    # -> all four reach 5; with 60, 36, 4, 0 only two do.
+    def rows(counts):
+        labels = np.repeat(np.arange(4), counts)
+        return np.eye(4)[labels] * 0.7 + 0.075  # each row sums to 1, argmax = its label
+    assert classes_covered(rows([60, 30, 5, 5])) == 4
+    assert classes_covered(rows([60, 36, 4, 0])) == 2
+    assert classes_covered(rows([100, 0, 0, 0])) == 1
+    assert classes_covered(rows([60, 36, 4, 0]), min_share=0.16) == 3  # 4 >= 0.16 / 4 * 100
+    with pytest.raises(ValueError, match="need probs"):
+        classes_covered(np.zeros((0, 4)))

@@ -64,6 +64,7 @@ def test_classifier_features_rank_real_blur_collapsed_noise(classifier, digits_t
     assert table["real"]["classifier_score"] > table["blur"]["classifier_score"] + 1.0
     assert table["collapsed"]["classifier_score"] == pytest.approx(1.0, abs=1e-6)
     assert table["noise"]["classifier_score"] < 2.0
+    assert table["real"]["classes_covered"] == 10 and table["collapsed"]["classes_covered"] == 1
 
 
 def test_rotation_features_rank_real_first(rotation, digits_train, digits_eval):
