@@ -19,10 +19,12 @@ instead of 64), ``--steps`` steps (batch 64). Each run is trained by
 previous checkpoint and exports G) and each stage's generator is scored by
 ``lsgan_tf.metrics.evaluate.evaluate_generator`` against the real train split: Frechet distance
 and KID in the features of a classifier trained on that split's labels, precision / recall /
-density / coverage, classifier score, and the collapse measure ``classes_covered`` (classes the
-classifier gives at least a fifth of their uniform share of the samples; a run with at most
-half the classes covered at its last stage counts as collapsed). A run that produces NaN/inf
-stops there and counts as diverged.
+density / coverage, classifier score, and two collapse measures: ``classes_covered`` (classes
+the classifier gives at least a fifth of their uniform share of the samples; a run with at most
+half the classes covered at its last stage counts as collapsed) and ``diversity``
+(``lsgan_tf.metrics.diversity``: the samples' per-pixel spread over the real images', 0 when
+every sample is the same image). A run that produces NaN/inf stops there and counts as
+diverged.
 
 Outputs: ``--out``/<setting>/<loss>/seed_<k>/ (the runs, ``scores.json``), ``--out``/no_bn.json
 (every run, the table over seeds per arm, the references); figures
@@ -36,6 +38,7 @@ finished stage is not run again.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -57,7 +60,8 @@ SETTINGS = {
         "losses": {"pearson": "LSGAN (-1,1,0)", "ns": "regular GAN (non-saturating)"},
     },
 }
-SCORES = ("fd", "kid", "precision", "recall", "coverage", "classifier_score", "classes_covered")
+SCORES = ("fd", "kid", "precision", "recall", "coverage", "classifier_score", "classes_covered",
+          "diversity")
 COLLAPSED_BELOW = 0.5  # a run covering at most this share of the classes at the end collapsed
 DATA_HINT = "make no-bn-data (renders and prepares the characters), or --data=DIR from lsgan prep"
 
@@ -162,13 +166,35 @@ def run_one(setting: str, loss: str, seed: int, args) -> Dict:
                                      seed=seed, reference=False,
                                      cache_dir=os.path.join(args.out, "extractor_cache"))
         entry = {"step": stop, "train_seconds": seconds, **result.metrics,
-                 **{k: metrics["scores"][k] for k in SCORES if k in metrics["scores"]}}
+                 **{k: metrics["scores"][k] for k in SCORES if k in metrics["scores"]},
+                 "diversity": sample_diversity(result.saved_model, args, seed)}
         run["history"].append(entry)
         _save(where, run)
         print(f"[no_bn] {setting}/{loss}/seed {seed} step {stop}: " + " ".join(
             f"{k} {entry[k]:.4g}" for k in SCORES if k in entry) + f" ({seconds:.0f}s)",
             flush=True)
+    last = run["history"][-1] if run["history"] else None
+    saved_model = os.path.join(where, "saved_model")
+    if last is not None and "diversity" not in last and os.path.isdir(saved_model):
+        last["diversity"] = sample_diversity(saved_model, args, seed)  # runs scored before it
     return _save(where, run)
+
+
+@functools.lru_cache(maxsize=2)
+def real_images(data: str) -> np.ndarray:
+    from lsgan_tf import data as data_lib
+
+    return data_lib.load_split(data, "train")[0]
+
+
+def sample_diversity(saved_model: str, args, seed: int) -> float:
+    """``lsgan_tf.metrics.diversity.diversity_ratio`` of ``--num_samples`` samples (noise
+    seed ``seed``) against the real train split: 0 = every sample the same image."""
+    from lsgan_tf.export import GeneratorClient
+    from lsgan_tf.metrics.diversity import diversity_ratio
+
+    fake = GeneratorClient(saved_model).sample(args.num_samples, seed)
+    return diversity_ratio(fake, real_images(args.data))
 
 
 def _save(where: str, run: Dict) -> Dict:
@@ -265,8 +291,8 @@ def figures(runs: List[Dict], args) -> List[str]:
     arms = list(dict.fromkeys((run["setting"], run["loss"]) for run in runs))
     colours = {arm: f"C{i}" for i, arm in enumerate(arms)}
     shown = {"fd": "Frechet distance (classifier features, lower better)",
-             "recall": "recall (higher better)",
-             "classes_covered": "classes covered (collapse measure, higher better)"}
+             "classes_covered": "classes covered (of the data's; higher better)",
+             "diversity": "pixel diversity / the data's (0 = one image)"}
     fig, axes = plt.subplots(1, len(shown), figsize=(13, 3.4))
     labelled = set()
     for run in runs:
