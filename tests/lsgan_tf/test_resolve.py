@@ -99,7 +99,7 @@ def test_threshold_names_cover_what_the_evaluator_reports():
     reported = set(score_features(rng.normal(size=(40, 3)), rng.normal(size=(40, 3)),
                                   kid_subsets=2, kid_subset_size=20))
     reported |= set(mode_metrics(rng.normal(size=(40, 2)), mog8_centres(), MOG_STD))
-    reported |= {"classifier_score", "label_accuracy", "fd_noise_ratio"}
+    reported |= {"classifier_score", "classes_covered", "label_accuracy", "fd_noise_ratio"}
     assert reported == set(SCORES)
 
 
