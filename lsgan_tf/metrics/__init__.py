@@ -7,6 +7,7 @@ Metrics on feature arrays (numpy/scipy only):
   classifier_score.classifier_score   exp(E KL(p(y|x) || p(y))) for a classifier's outputs
   classifier_score.classes_covered    classes given to at least a fifth of their uniform share
   mog.mode_metrics                    modes covered, high-quality share, mode KL (2-D mixtures)
+  diversity.diversity_ratio           the samples' per-pixel spread over the data's (on images)
 Feature extractors (registry EXTRACTORS): ``lsgan_tf.metrics.extractors``.
 Scoring a generator SavedModel: ``lsgan_tf.metrics.evaluate.evaluate_generator``.
 """
