@@ -32,7 +32,7 @@ Outputs: ``--out``/<setting>/<loss>/seed_<k>/ (the runs, ``scores.json``), ``--o
 ``no_bn_samples.png`` (final sample grids, an arm per row, a seed per column). Resumable: a
 finished stage is not run again.
 
-  .venv/bin/python -m bench.no_bn                        # 5 seeds, 1,500 steps, scored every 500
+  .venv/bin/python -m bench.no_bn                        # 5 seeds, 1,200 steps, scored every 400
   .venv/bin/python -m bench.no_bn --seeds 1 --steps 500 --eval_every 250 --out /tmp/no_bn
 """
 from __future__ import annotations
@@ -68,8 +68,8 @@ DATA_HINT = "make no-bn-data (renders and prepares the characters), or --data=DI
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--eval_every", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--eval_every", type=int, default=400)
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1 per arm")
     parser.add_argument("--width", type=int, default=32, help="model.g_width and d_width")
     parser.add_argument("--image_size", type=int, default=32, help="32, 64 or 128")
@@ -267,12 +267,17 @@ def reference_scores(args) -> Dict[str, Dict[str, float]]:
     from lsgan_tf.metrics.evaluate import noise_like, score_samples, training_data
     from lsgan_tf.metrics.extractors import get_extractor
 
-    real, _ = data_lib.load_split(args.data, "train")
+    from lsgan_tf.metrics.diversity import diversity_ratio
+
+    real = real_images(args.data)
     held_out, _ = data_lib.load_split(args.data, "eval")
-    extractor = get_extractor("classifier", training_data(args.data))
-    return {"real eval split": score_samples(extractor, real, held_out),
-            "uniform noise": score_samples(extractor, real,
-                                           noise_like(real, args.num_samples, 0))}
+    noise = noise_like(real, args.num_samples, 0)
+    extractor = get_extractor("classifier", training_data(args.data),
+                              os.path.join(args.out, "extractor_cache"))
+    return {"real eval split": {**score_samples(extractor, real, held_out),
+                                "diversity": diversity_ratio(held_out, real)},
+            "uniform noise": {**score_samples(extractor, real, noise),
+                              "diversity": diversity_ratio(noise, real)}}
 
 
 def arm_label(setting: str, loss: str, sep: str = " ") -> str:
