@@ -96,11 +96,15 @@ def parse_args(argv=None):
 
 
 def num_classes(data: str) -> int:
-    """The classes of a prepared folder (its labels.txt); exits with the way to make it."""
+    """The classes of a complete prepared folder (``lsgan_tf.prepared.check``: stats.json,
+    the train shards, labels.txt); exits with the way to make it."""
     from lsgan_tf.example_schema import read_labels
+    from lsgan_tf.prepared import DataError, check
 
-    if not os.path.isfile(os.path.join(data, "stats.json")):
-        raise SystemExit(f"bench.no_bn: no prepared data at {data}: {DATA_HINT}")
+    try:
+        check(data, "train")
+    except DataError as error:
+        raise SystemExit(f"bench.no_bn: no prepared data at {data}: {error}; {DATA_HINT}")
     labels = read_labels(data)
     if len(labels) < 2:
         raise SystemExit(f"bench.no_bn: {data} has {len(labels)} classes; the classifier "
@@ -173,10 +177,6 @@ def run_one(setting: str, loss: str, seed: int, args) -> Dict:
         print(f"[no_bn] {setting}/{loss}/seed {seed} step {stop}: " + " ".join(
             f"{k} {entry[k]:.4g}" for k in SCORES if k in entry) + f" ({seconds:.0f}s)",
             flush=True)
-    last = run["history"][-1] if run["history"] else None
-    saved_model = os.path.join(where, "saved_model")
-    if last is not None and "diversity" not in last and os.path.isdir(saved_model):
-        last["diversity"] = sample_diversity(saved_model, args, seed)  # runs scored before it
     return _save(where, run)
 
 
@@ -264,10 +264,9 @@ def markdown_table(rows: List[Dict], reference: Dict[str, Dict[str, float]]) -> 
 def reference_scores(args) -> Dict[str, Dict[str, float]]:
     """The same scores for the real held-out records (eval split) and for uniform noise."""
     from lsgan_tf import data as data_lib
+    from lsgan_tf.metrics.diversity import diversity_ratio
     from lsgan_tf.metrics.evaluate import noise_like, score_samples, training_data
     from lsgan_tf.metrics.extractors import get_extractor
-
-    from lsgan_tf.metrics.diversity import diversity_ratio
 
     real = real_images(args.data)
     held_out, _ = data_lib.load_split(args.data, "eval")
