@@ -19,6 +19,12 @@ def as_flags(sets):
     return [f"--set={item}" for item in sets]
 
 
+def imported_modules(stderr: str) -> set:
+    """The modules a ``python -X importtime`` run imported, read from its stderr."""
+    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
 def tiny_digits(steps=4, **overrides):
     """The digits preset with ``TINY_MODEL``, a small batch and one step per call (tests that
     follow single steps), for fast training tests."""

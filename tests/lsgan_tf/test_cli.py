@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import TINY_MODEL, as_flags
+from helpers import TINY_MODEL, as_flags, imported_modules
 
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
@@ -18,12 +18,6 @@ def run(*args, python=()):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     command = [sys.executable, *python] + CLI[1:] + list(args)
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
-
-
-def imported(stderr: str) -> set:
-    """The modules a ``python -X importtime`` run imported (its stderr)."""
-    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines()
-            if line.startswith("import time:") and "|" in line}
 
 
 def test_train_then_generate(tmp_path):
@@ -39,8 +33,9 @@ def test_train_then_generate(tmp_path):
     result = run("generate", f"--model={out / 'saved_model'}", "--n=9", "--label=3",
                  f"--out={grid}", python=["-X", "importtime"])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "tensorflow" in imported(result.stderr)
-    assert "keras" not in imported(result.stderr)  # a SavedModel runs without it: faster start
+    modules = imported_modules(result.stderr)
+    assert "tensorflow" in modules
+    assert "keras" not in modules  # a SavedModel runs without it: a faster start
     image = np.asarray(Image.open(grid))
     assert image.shape == (3 * 30 + 2, 3 * 30 + 2)  # 3 x 3 tiles of 28 px, 2 px gaps
     bad = run("generate", f"--model={out / 'saved_model'}", "--label=10", f"--out={grid}")

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from helpers import imported_modules
+
 
 @pytest.mark.slow
 def test_compile_loads_no_tfx_extension(tmp_path):
@@ -15,8 +17,7 @@ def test_compile_loads_no_tfx_extension(tmp_path):
          "--image=registry.example/lsgan:7", "--root=gs://bucket/lsgan", f"--output={output}"],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
-                if line.startswith("import time:") and "|" in line}
+    imported = imported_modules(result.stderr)
     assert "tfx.components.trainer.component" in imported
     assert not {"tfx.v1", "google.cloud.aiplatform"} & imported
     assert "Trainer" in json.loads(output.read_text())["pipelineSpec"]["root"]["dag"]["tasks"]
