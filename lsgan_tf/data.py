@@ -9,7 +9,8 @@ Training batches are dicts:
             tanh: x / 127.5 - 1) or [B, 2] points for ``mog8``;
   ``label``: int64 [B];
   ``z_d``, ``z_g``: float32 [B, z_dim] noise for the D step and the G step, drawn statelessly
-            from (seed, step).
+            from (seed, 2 step) and (seed, 2 step + 1); with ``train.g_noise=shared`` the G step
+            reads ``z_d``, so ``z_g`` is not drawn (it is ``z_d``).
 The real batches are a function of (seed, step) too (``_record_batches``), so a run killed and
 resumed from a checkpoint trains on the same batches, with the same noise, as one that was not.
 Under a distribution strategy each input pipeline (worker, TPU host) makes only its replicas'
@@ -259,14 +260,11 @@ def training_dataset(config, output_activation: str, start_step: int = 0,
         real, label = batch
         shape = [train.batch_size, noise.dim]
         seed = tf.cast(train.seed, tf.int64)
-        return {
-            "real": real,
-            "label": label,
-            "z_d": sample_noise(shape, noise.distribution,
-                                tf.stack([seed, 2 * step]))[first:first + count],
-            "z_g": sample_noise(shape, noise.distribution,
-                                tf.stack([seed, 2 * step + 1]))[first:first + count],
-        }
+        z_d = sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step]))
+        z_g = (z_d if train.g_noise == "shared" else
+               sample_noise(shape, noise.distribution, tf.stack([seed, 2 * step + 1])))
+        return {"real": real, "label": label,
+                "z_d": z_d[first:first + count], "z_g": z_g[first:first + count]}
 
     dataset = tf.data.Dataset.zip((batches, steps)).map(add_noise)
     if shard.local_replicas > 1:

@@ -45,6 +45,17 @@ def test_noise_resumes_from_its_step():
     np.testing.assert_array_equal(third["z_g"], resumed["z_g"])
 
 
+def test_shared_g_noise_draws_no_second_noise():
+    """train.g_noise=shared: z_g is z_d, and z_d is the number stream of the fresh setting."""
+    fresh = tiny_digits()
+    shared = dataclasses.replace(fresh, train=dataclasses.replace(fresh.train, g_noise="shared"))
+    fresh_batch = [b for _, b in zip(range(2), data_lib.training_dataset(fresh, "sigmoid"))][1]
+    shared_batch = [b for _, b in zip(range(2), data_lib.training_dataset(shared, "sigmoid"))][1]
+    np.testing.assert_array_equal(shared_batch["z_g"], shared_batch["z_d"])
+    np.testing.assert_array_equal(shared_batch["z_d"], fresh_batch["z_d"])
+    np.testing.assert_array_equal(shared_batch["real"], fresh_batch["real"])
+
+
 def test_mog8_batches_lie_on_the_ring():
     config = dataclasses.replace(tiny_digits(), data=dataclasses.replace(tiny_digits().data, source="mog8"))
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, type="mog_mlp"))
