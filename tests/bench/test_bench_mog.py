@@ -108,3 +108,25 @@ def test_summary_and_tables_by_hand():
     assert "| authors | ns | 3 | 5.0 ± 2.9 (8, 6, 1) |" in table
     assert "| 2/3 (0, 1, 2) | 1/3 |" in table
     assert "| authors | ns | 1/3 | 2/3 | 1/3 |" in mog.step_tables({"authors/ns": summary})
+
+
+def test_published_mog_table_is_the_summary_it_was_built_from():
+    """docs/RESULTS.md's MoG table holds the rows `final_table` renders from the published
+    docs/figures/mog_summary.json (no hand edits), with the seeds the sweep plans per cell."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "docs", "figures", "mog_summary.json")) as f:
+        summary = json.load(f)
+    with open(os.path.join(root, "docs", "RESULTS.md")) as f:
+        results = f.read()
+    rendered = mog.final_table(summary).splitlines()
+    header = rendered[0]
+    assert results.count(header) == 1
+    start = results.index(header)
+    published = results[start:results.index("\n\n", start)].splitlines()
+    assert published[:2] == rendered[:2]
+    assert sorted(published[2:]) == sorted(rendered[2:])
+    seeds = {key: entry["collapse_episode"]["n"] for key, entry in summary.items()}
+    planned = mog.plan(mog.parse_args(["--seeds", "10"]))
+    assert seeds == {f"{scheme}/{loss}": sum(1 for job in planned if job[:2] == (scheme, loss))
+                     for scheme, loss in {job[:2] for job in planned}}
+    assert sorted(set(seeds.values())) == [5, 10]

@@ -82,3 +82,21 @@ def test_sccs_merge_cycles():
 def test_test_attributes(tmp_path, marker, expected):
     path = write(tmp_path, "test_x.py", f"{marker}\ndef test_x():\n    pass\n")
     assert check_deps.test_attributes(path) == expected
+
+
+def test_write_keeps_hand_written_data(tmp_path):
+    """`--write` keeps a hand-added ``data`` list (and other extras) of a generated target."""
+    build = write(tmp_path, "BUILD", """\
+        py_pytest(
+            name = "t",
+            srcs = ["t.py"],
+            data = ["//docs:results"],
+            flaky = True,
+        )
+        """)
+    old, _ = check_deps.read_build(build)
+    generated = [{"kind": "py_pytest", "name": "t", "srcs": ["t.py"], "deps": [":dep"]}]
+    text = check_deps.render_build("tests", generated, old)
+    assert '    data = ["//docs:results"],\n' in text
+    assert "    flaky = True,\n" in text
+    assert '    deps = [":dep"],\n' in text
