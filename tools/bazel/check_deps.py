@@ -660,10 +660,10 @@ def render_build(package_dir: str, targets: List[dict], old: Dict[str, dict]) ->
     if package_dir != TESTS:
         out.append('\npackage(default_visibility = ["//visibility:public"])\n')
     for target in targets:
-        extra = dict(old.get(target["name"], {}).get("extra", {}))
-        hand_data = old.get(target["name"], {}).get("data")
-        if hand_data and "data" not in target:  # written by hand: kept, like any extra
-            target = dict(target, data=hand_data)
+        previous = old.get(target["name"], {})
+        extra = dict(previous.get("extra", {}))
+        if previous.get("data") and "data" not in target:  # written by hand: kept
+            target = dict(target, data=previous["data"])
         body = f'    name = "{target["name"]}",\n'
         if "actual" in target:
             body += f'    actual = "{target["actual"]}",\n'
