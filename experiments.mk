@@ -123,6 +123,9 @@ $(TORCH_VENV)/.torch-done:
 	  echo "torch-venv: that failed; installing torch from the default index instead"; \
 	  $(TORCH_VENV)/bin/python -m pip install --quiet torch; \
 	fi; \
+	if ! $(TORCH_VENV)/bin/python -c 'import numpy' 2>/dev/null; then \
+	  $(TORCH_VENV)/bin/python -m pip install --quiet numpy; \
+	fi; \
 	$(TORCH_VENV)/bin/python -c 'import torch; print("torch-venv: torch", torch.__version__)'; \
 	touch $@
 

