@@ -75,6 +75,11 @@ def rename(source: str, target: str) -> None:
     _gfile().rename(source, target, overwrite=False)
 
 
+def remove(path: str) -> None:
+    """Deletes a file."""
+    _gfile().remove(path)
+
+
 def rmtree(path: str) -> None:
     """Deletes a folder and its contents; nothing when it does not exist."""
     if exists(path):

@@ -1,7 +1,7 @@
 """``lsgan evaluate``: score a generator SavedModel against real data.
 
   lsgan evaluate --model=runs/digits/saved_model --data=digits --out=runs/digits/eval
-                 [--extractor=auto|classifier|rotation|inception|identity] [--num_samples=N]
+                 [--extractor=auto|classifier|rotation|fid_inception|inception|identity] [--num_samples=N]
                  [--split=eval] [--seed=0] [--cache_dir=DIR] [--inception_path=FILE]
                  [--max_real=10000] [--noreference]
 
@@ -9,7 +9,9 @@
 ``mog8``). Writes ``metrics.json`` and ``samples.png`` into ``--out`` and prints the scores next
 to those of real training records and of uniform noise (``--noreference`` skips them).
 Feature extractors that need training are trained once per data set and cached under
-``--cache_dir`` (default ``$LSGAN_EXTRACTOR_CACHE`` or ``~/.cache/lsgan_tf/extractors``).
+``--cache_dir`` (default ``$LSGAN_EXTRACTOR_CACHE`` or ``~/.cache/lsgan_tf/extractors``), and
+so are the real split's features under a fixed network (``fid_inception``: FID as Lucic et
+al. measured it; its weights come from ``lsgan fid-weights``).
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ flags.DEFINE_string("data", None, "Prepared data directory or built-in name (dig
 flags.DEFINE_string("out", None, "Output directory for metrics.json and samples.png.")
 flags.DEFINE_string("extractor", "auto", "Feature extractor: auto (classifier for labelled "
                     "images, rotation for unlabelled ones, identity for points), classifier, "
-                    "rotation, inception, identity, or a plugin's name.")
+                    "rotation, fid_inception (FID, compare_gan protocol), inception, identity, "
+                    "or a plugin's name.")
 flags.DEFINE_integer("num_samples", None, "Samples to draw (default: size of the real split, "
                      "at least 1000).")
 flags.DEFINE_string("split", "eval", "Real split to score against.")
@@ -48,8 +51,9 @@ def main(argv) -> None:
     if FLAGS.num_samples is not None and FLAGS.num_samples < 10:
         sys.exit("lsgan evaluate: --num_samples must be >= 10")
     options = {"path": FLAGS.inception_path} if FLAGS.inception_path else {}
-    if options and FLAGS.extractor != "inception":
-        sys.exit("lsgan evaluate: --inception_path needs --extractor=inception")
+    if options and FLAGS.extractor not in ("inception", "fid_inception"):
+        sys.exit("lsgan evaluate: --inception_path needs --extractor=inception or "
+                 "fid_inception")
     start = time.time()
     try:
         result = evaluate_generator(

@@ -86,11 +86,14 @@ class FeatureExtractor(abc.ABC):
     """Maps data to features [N, F] (and class probabilities [N, C] for classifiers).
 
     Subclasses implement ``embed``; ``num_classes`` is 0 when there are no class probabilities.
-    ``info`` is JSON-serialisable and ends up in ``metrics.json``.
+    ``info`` is JSON-serialisable and ends up in ``metrics.json``. ``cache_settings``: when
+    the features depend only on the images and these settings (a fixed network), a dict of
+    them, and real-data features are cached (``lsgan_tf.metrics.feature_cache``); else None.
     """
 
     name: str = ""
     num_classes: int = 0
+    cache_settings: Optional[Dict[str, Any]] = None
 
     def __init__(self, info: Optional[Dict[str, Any]] = None):
         self.info = dict(info or {})

@@ -34,6 +34,7 @@ import numpy as np
 from lsgan_tf import paths
 from lsgan_tf.metrics.base import (FeatureExtractor, TrainingData, fingerprint_arrays,
                                    fingerprint_files)
+from lsgan_tf.metrics import feature_cache
 from lsgan_tf.metrics.classifier_score import classes_covered, classifier_score, label_accuracy
 from lsgan_tf.metrics.extractors import default_extractor_name, get_extractor
 from lsgan_tf.metrics.frechet import frechet_distance_features
@@ -230,7 +231,7 @@ def evaluate_generator(generator, data: str, split: str = "eval", out_dir: Optio
         from lsgan_tf.builtin_data import MOG_STD, mog8_centres
 
         options["modes"] = (mog8_centres(), MOG_STD)
-    real_features = feature_net.features(real)
+    real_features = feature_cache.real_features(feature_net, real, cache_dir, say)
     options["real_radii"] = knn_radii(real_features, prdc_k)  # shared by the three scorings
     say(f"scoring {n} samples against {len(real)} real {split} records")
     scores = score_samples(feature_net, real, fake, labels, real_features, **options)

@@ -9,7 +9,8 @@ Built in:
   identity    the data itself (points, or images flattened and scaled to [0, 1]);
   classifier  small CNN trained on the labelled training split  (lsgan_tf.metrics.cnn);
   rotation    the same CNN trained to predict image rotations    (lsgan_tf.metrics.cnn);
-  inception   Inception-v3 pool features from a local file       (lsgan_tf.metrics.inception).
+  inception   Inception-v3 pool features from a local file       (lsgan_tf.metrics.inception);
+  fid_inception  the 2015 FID Inception-v3, compare_gan protocol (lsgan_tf.metrics.fid_inception).
 A third-party extractor is one module that registers a function like these (entry-point group
 ``lsgan_tf.plugins``).
 """
@@ -19,7 +20,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from lsgan_tf.metrics import cnn, inception  # noqa: F401  (they register themselves)
+from lsgan_tf.metrics import cnn, fid_inception, inception  # noqa: F401  (they register)
 from lsgan_tf.metrics.base import FeatureExtractor, TrainingData
 from lsgan_tf.registry import EXTRACTORS
 

@@ -14,8 +14,10 @@ from lsgan_tf.registry import EXTRACTORS
 
 
 def test_registry_lists_builtin_extractors():
-    assert {"classifier", "rotation", "inception", "identity"} <= set(EXTRACTORS.names())
-    with pytest.raises(KeyError, match="known feature extractors: classifier, identity"):
+    assert {"classifier", "rotation", "inception", "fid_inception", "identity"} <= set(
+        EXTRACTORS.names())
+    with pytest.raises(KeyError, match="known feature extractors: classifier, fid_inception, "
+                                       "identity"):
         get_extractor("vgg")
 
 
