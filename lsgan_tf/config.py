@@ -184,12 +184,27 @@ class EvalConfig:
         (``--set eval.thresholds=fd_noise_ratio<=0.2,precision>=0.5``); see ``parse_thresholds``.
       tolerance: allowed relative regression of each thresholded score (and ``fd``) against
         the last blessed model.
+      every: in-training selection (``lsgan_tf.best_checkpoint``): every ``every`` steps and
+        at the last step, training scores the generator it would export and keeps the best
+        one in ``checkpoints/best/`` and ``best.json``; ``saved_model/`` is then the best
+        generator and ``saved_model_last/`` the last. 0 (the default): off, ``saved_model/``
+        is the last generator.
+      select: the score that picks the best: one of ``lsgan_tf.selection.SELECTABLE``, lower
+        or higher is better as ``lsgan_tf.selection.direction`` says (default ``fd``, lower).
+      select_samples: samples (from fixed noise) generated for each in-training score.
+      select_extractor: the feature extractor of the in-training score; ``auto`` applies
+        ``extractor``'s ``auto`` rule. It is trained (or found in the extractor cache) once
+        per run, and the real split's features are computed once per run.
     """
     extractor: str = "auto"
     num_samples: int = 1000
     inception_path: str = ""
     thresholds: Tuple[str, ...] = ("fd_noise_ratio<=0.25", "precision>=0.3")
     tolerance: float = 0.1
+    every: int = 0
+    select: str = "fd"
+    select_samples: int = 2000
+    select_extractor: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,10 @@ folder resumes from the latest, unless its config differs from ``config.json`` i
 ``config.FIXED_ON_RESUME``: then it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
 time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
 from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
+With ``eval.every`` > 0 (``lsgan_tf.best_checkpoint``) the generator is also scored every
+``eval.every`` steps and at the last: ``checkpoints/best/`` holds the best step's checkpoint,
+``best.json`` the scores, ``saved_model/`` is the best generator and ``saved_model_last/`` the
+last one.
 A step whose losses are not finite stops the run with ``TrainingDiverged``; nothing is saved
 from it, so the latest checkpoint is the last good state.
 
@@ -25,7 +29,8 @@ only the chief (``strategy.worker_role``) writes ``config.json``, checkpoints, l
 the SavedModel; every other worker makes the same checkpoint saves and export (the strategy may
 need every worker in them) into ``<out_dir>/workertemp_<task_id>`` and deletes it at once, as
 TensorFlow's multi-worker guide does. Each worker's input pipeline makes its replicas' rows of
-the global batch (``data.InputShard``).
+the global batch (``data.InputShard``). With ``eval.every`` > 0 only the chief scores; its
+verdict reaches the others through one collective, so all make the same best-checkpoint saves.
 
 Preemption: SIGTERM (what Kubernetes and preemptible VMs send) while ``train`` runs in the main
 thread makes the loop save a checkpoint at the end of the call it is in and raise
@@ -49,6 +54,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lsgan_tf import best_checkpoint
 from lsgan_tf import config as config_lib
 from lsgan_tf import data as data_lib
 from lsgan_tf import export, images, paths
@@ -60,6 +66,7 @@ from lsgan_tf.strategy import make_strategy, worker_role
 SAMPLE_SEED = 1234
 PROGRESS_SECONDS = 10.0  # a progress line (and TensorBoard scalars) at least this often
 EXIT_PREEMPTED = 143  # 128 + SIGTERM: what `lsgan train` and the Trainer exit with on Preempted
+LAST_MODEL_DIR = "saved_model_last"  # the last generator, when saved_model/ is the best one
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")  # what every step reports
 
 
@@ -77,7 +84,9 @@ class Preempted(RuntimeError):
 
 
 class TrainResult(NamedTuple):
-    """Where a finished run left its outputs, and its last metrics."""
+    """Where a finished run left its outputs, and its last metrics. ``saved_model`` is the
+    best generator with ``eval.every`` > 0 (then ``best_step``, ``best_score`` say which; None
+    when no score was finite), the last one otherwise; ``saved_model_last`` the last one."""
     out_dir: str
     step: int
     saved_model: str
@@ -86,6 +95,9 @@ class TrainResult(NamedTuple):
     checkpoints: str
     metrics: Dict[str, float]
     chief: bool = True  # False on the other workers of a multi-worker run: they wrote nothing
+    saved_model_last: Optional[str] = None
+    best_step: Optional[int] = None
+    best_score: Optional[float] = None
 
 
 def make_optimizer(optim, learning_rate: float,
@@ -187,16 +199,18 @@ class GanTrainer:
         """Where a worker other than the chief writes what the strategy needs, then deletes."""
         return os.path.join(self.out_dir, f"workertemp_{self.role.task_id}")
 
-    def save(self, step: int) -> str:
-        """Saves a checkpoint at ``step``: the chief into ``checkpoints/`` (its path is
-        returned), another worker into ``worker_temp_dir``, deleted at once."""
+    def save(self, step: int, manager: Optional[tf.train.CheckpointManager] = None) -> str:
+        """Saves a checkpoint at ``step``: the chief with ``manager`` (default: the one of
+        ``checkpoints/``; its path is returned), another worker into ``worker_temp_dir``,
+        deleted at once."""
+        manager = manager or self.manager
         if self.role.chief:
-            return self.manager.save(checkpoint_number=step)
+            return manager.save(checkpoint_number=step)
         temp = os.path.join(self.worker_temp_dir, "checkpoints")
         tf.train.CheckpointManager(self.checkpoint, temp, max_to_keep=1).save(
             checkpoint_number=step)
         paths.rmtree(self.worker_temp_dir)
-        return os.path.join(self.manager.directory, f"ckpt-{step}")
+        return os.path.join(manager.directory, f"ckpt-{step}")
 
     def dataset(self, start: int):
         """The distributed input from ``start``: each input pipeline makes its replicas' rows."""
@@ -353,12 +367,12 @@ class Progress:
         return {"step_time": step_time, "images_per_sec": rate}
 
 
-def steps_in_call(step: int, train_cfg) -> int:
+def steps_in_call(step: int, train_cfg, eval_every: int = 0) -> int:
     """How many steps the call after ``step`` runs: ``train.steps_per_loop``, fewer where the
-    next multiple of ``log_every``, ``sample_every`` or ``checkpoint_every``, or the last
-    step, comes first (Python acts there)."""
-    to_boundary = [every - step % every for every in
-                   (train_cfg.log_every, train_cfg.sample_every, train_cfg.checkpoint_every)]
+    next multiple of ``log_every``, ``sample_every``, ``checkpoint_every`` or ``eval_every``
+    (``eval.every``; 0: none), or the last step, comes first (Python acts there)."""
+    intervals = (train_cfg.log_every, train_cfg.sample_every, train_cfg.checkpoint_every)
+    to_boundary = [every - step % every for every in intervals + (eval_every,) if every]
     return min(train_cfg.steps_per_loop, train_cfg.steps - step, *to_boundary)
 
 
@@ -425,13 +439,20 @@ def check_resume(config: config_lib.ExperimentConfig, out_dir: str) -> None:
 
 
 def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
-          export_dir: Optional[str] = None) -> TrainResult:
+          export_dir: Optional[str] = None,
+          score_fn: Optional[best_checkpoint.ScoreFn] = None) -> TrainResult:
     """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G
-    to ``export_dir`` (default ``<out_dir>/saved_model``)."""
+    to ``export_dir`` (default ``<out_dir>/saved_model``): the best generator with
+    ``eval.every`` > 0, then the last one to ``<out_dir>/saved_model_last``. ``score_fn``
+    (generator, step) -> score replaces the chief's ``eval.select`` scoring (for tests)."""
     # First: MultiWorkerMirroredStrategy configures collective ops before TensorFlow runs any.
     strategy = make_strategy(config.train.strategy, config.train.tpu)
     config = resolve_for_data(config)
     check_resume(config, out_dir)
+    every = config.eval.every
+    # Before the trainer seeds Keras and builds its models: training an extractor seeds too.
+    scorer = (best_checkpoint.SelectionScorer(config, stream)
+              if every and score_fn is None and worker_role(strategy).chief else None)
     # Every worker has read config.json above; making the strategy's variables waits for all
     # workers, so the chief writes it only after that.
     trainer = GanTrainer(config, out_dir, strategy)
@@ -447,6 +468,10 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     if start:
         print(f"[lsgan] resuming from {trainer.manager.latest_checkpoint} at step {start}",
               file=stream, flush=True)
+    keeper = None
+    if every:
+        score_fn = score_fn or (scorer and scorer.bind(trainer.models.output_activation))
+        keeper = best_checkpoint.BestKeeper(trainer, score_fn, start, stream)
     batches = iter(trainer.dataset(start))
     loop_fn = trainer.make_loop_fn()
     logs = os.path.join(out_dir, "logs")
@@ -458,7 +483,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     step = start
     with SigtermWatch() as sigterm:
         while step < total:
-            count = steps_in_call(step, train_cfg)
+            count = steps_in_call(step, train_cfg, every)
             metrics = {k: float(v) for k, v in loop_fn(
                 batches, tf.constant(count), tf.constant(float(sigterm.received))).items()}
             first, step = step + 1, step + count
@@ -473,6 +498,8 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
                         tf.summary.scalar(key, value)
             if chief and step % train_cfg.sample_every == 0:
                 _write_samples(trainer, sample_inputs, step, writer, f"step_{step:06d}.png")
+            if keeper and keeper.due(step, total):
+                keeper.evaluate(step, writer)
             if stop or step % train_cfg.checkpoint_every == 0 or step == total:
                 checkpoint = trainer.save(step)
             if stop:
@@ -480,15 +507,21 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
                 raise Preempted(step, checkpoint)
     del batches  # stops the input pipeline's prefetch threads, which would slow the export
     final_dir = export_dir or os.path.join(out_dir, "saved_model")
+    last_dir = os.path.join(out_dir, LAST_MODEL_DIR) if keeper else final_dir
+    best_step = best_score = None
     if chief:
         samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")
         writer.flush()
         export.export_generator(trainer.export_generator, config,
-                                trainer.models.output_activation, final_dir)
+                                trainer.models.output_activation, last_dir)
+        if keeper:
+            keeper.export_best(final_dir)
+            best_step, best_score = keeper.record.best_step, keeper.record.best_score
     else:
         export.export_generator(trainer.export_generator, config,
                                 trainer.models.output_activation,
                                 os.path.join(trainer.worker_temp_dir, "saved_model"))
         paths.rmtree(trainer.worker_temp_dir)
     return TrainResult(out_dir, total, final_dir, samples_path, logs,
-                       trainer.manager.directory, metrics, chief)
+                       trainer.manager.directory, metrics, chief, last_dir, best_step,
+                       best_score)

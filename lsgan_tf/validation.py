@@ -7,6 +7,10 @@ or not, images or points) and what a built-in data source holds (``DatasetInfo``
 shape, labels and classes must fit the model). The first problem found is raised as a
 ``ConfigError`` with one line: ``KEY=VALUE: what is allowed``.
 
+The in-training selection keys (``eval.every``, ``eval.select``, ``eval.select_samples``,
+``eval.select_extractor``) are checked by ``check_selection``; the selectable scores are
+``lsgan_tf.selection.SELECTABLE``.
+
 Also here: the blessing thresholds' syntax (``parse_thresholds``).
 """
 from __future__ import annotations
@@ -30,6 +34,8 @@ AUTO_EXTRACTOR = "auto"
 SCORES = ("fd", "fd_noise_ratio", "kid", "kid_std", "precision", "recall", "density",
           "coverage", "classifier_score", "classes_covered", "label_accuracy", "modes_covered", "num_modes",
           "high_quality_share", "mode_kl")
+# In-training scores need more samples than the k-NN scores' k (5) and a covariance for FD.
+MIN_SELECT_SAMPLES = 10
 _RULE = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*(\S+)\s*$")
 
 
@@ -159,6 +165,24 @@ def check_eval(config: ExperimentConfig) -> None:
     at_least("export.max_batch", config.export.max_batch, 1)
     if evaluation.extractor == "inception" and not evaluation.inception_path:
         fail("eval.inception_path", "", "the inception extractor needs local weights "
+             "(nothing is downloaded)")
+    check_selection(config)
+
+
+def check_selection(config: ExperimentConfig) -> None:
+    """The in-training selection keys (``eval.every``, ``eval.select*``)."""
+    from lsgan_tf.registry import EXTRACTORS
+    from lsgan_tf.selection import SELECTABLE
+
+    evaluation = config.eval
+    at_least("eval.every", evaluation.every, 0)
+    one_of("eval.select", evaluation.select, SELECTABLE,
+           "selection score (one with a known better direction)")
+    at_least("eval.select_samples", evaluation.select_samples, MIN_SELECT_SAMPLES)
+    one_of("eval.select_extractor", evaluation.select_extractor,
+           [AUTO_EXTRACTOR] + EXTRACTORS.names(), "feature extractor")
+    if evaluation.select_extractor == "inception" and not evaluation.inception_path:
+        fail("eval.inception_path", "", "eval.select_extractor=inception needs local weights "
              "(nothing is downloaded)")
 
 

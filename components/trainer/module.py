@@ -2,12 +2,17 @@
 
 ``fn_args.custom_config["config"]`` is the JSON of the resolved ``ExperimentConfig``
 (``lsgan_tf.config.resolve``, done by ``lsgan run`` / ``lsgan compile`` before the pipeline is
-built) without its ``eval`` part, which goes to the GanEvaluator: the Trainer's cache key
-changes exactly when a value that training reads changes, and re-scoring never retrains. The data is the
-Examples artifact whose ``Split-train`` shards are ``fn_args.train_files``: ``data.source``
-becomes ``tfrecord`` and ``data.path`` its root. ``fn_args.train_steps`` (``TrainArgs``), when
-set, replaces ``train.steps``. Checkpoints, TensorBoard logs, samples and ``config.json`` go to
-``fn_args.model_run_dir``; the generator SavedModel to ``fn_args.serving_model_dir``. The
+built) without its ``eval`` part, which goes to the GanEvaluator, except, with ``eval.every``
+> 0, the in-training selection keys (``SELECTION_KEYS``, and ``eval.inception_path`` when the
+selection uses ``inception``); the other ``eval`` keys reach the Trainer as their defaults.
+So the Trainer's cache key changes exactly when a value that training reads changes, and
+re-scoring never retrains. The data is the Examples artifact whose ``Split-train`` shards are
+``fn_args.train_files``: ``data.source`` becomes ``tfrecord`` and ``data.path`` its root.
+``fn_args.train_steps`` (``TrainArgs``), when set, replaces ``train.steps``. Checkpoints,
+TensorBoard logs, samples and ``config.json`` go to ``fn_args.model_run_dir``; the generator
+SavedModel to ``fn_args.serving_model_dir``: with ``eval.every`` > 0 the best generator (so
+the evaluator scores and blesses the best one), the last one then in
+``model_run_dir/saved_model_last`` and the scores in ``model_run_dir/best.json``. The
 training itself is ``lsgan_tf.training.train``, the same loop as ``lsgan train``.
 
 Under a ``TF_CONFIG`` (a Kubeflow or Vertex training job with several replicas, and
@@ -27,6 +32,8 @@ from lsgan_tf import config as config_lib
 from lsgan_tf.training import EXIT_PREEMPTED, Preempted, train
 
 CONFIG_KEY = "config"
+# What training reads of ``eval`` (``lsgan_tf.best_checkpoint``), when ``eval.every`` > 0.
+SELECTION_KEYS = ("every", "select", "select_samples", "select_extractor")
 
 
 def examples_root(train_files: List[str]) -> str:
@@ -40,9 +47,14 @@ def examples_root(train_files: List[str]) -> str:
 
 
 def trainer_custom_config(config: config_lib.ExperimentConfig) -> Dict[str, Any]:
-    """What the pipeline gives the Trainer: the resolved config as JSON, less ``eval``."""
+    """What the pipeline gives the Trainer: the resolved config as JSON, less ``eval`` but for
+    the selection keys that training reads when ``eval.every`` > 0."""
     values = config_lib.to_dict(config)
-    del values["eval"]
+    evaluation = values.pop("eval")
+    if config.eval.every:
+        keys = SELECTION_KEYS + (("inception_path",)
+                                 if config.eval.select_extractor == "inception" else ())
+        values["eval"] = {key: evaluation[key] for key in keys}
     return {CONFIG_KEY: json.dumps(values, indent=2, sort_keys=True)}
 
 
@@ -63,7 +75,8 @@ def experiment_config(custom_config: Dict[str, Any], data_root: str,
 
 # TFX Trainer will call this function.
 def run_fn(fn_args) -> None:
-    """Trains and exports the generator to ``fn_args.serving_model_dir``."""
+    """Trains and exports the generator (the best one with ``eval.every`` > 0) to
+    ``fn_args.serving_model_dir``."""
     config = experiment_config(fn_args.custom_config, examples_root(fn_args.train_files),
                                fn_args.train_steps or 0)
     try:
@@ -72,4 +85,7 @@ def run_fn(fn_args) -> None:
         print(f"[lsgan] Trainer: {stop}", file=sys.stderr, flush=True)
         sys.exit(EXIT_PREEMPTED)
     if result.chief:
-        print(f"[lsgan] Trainer: generator exported to {result.saved_model}", flush=True)
+        best = "" if result.best_step is None else (
+            f" (the best, {config.eval.select} {result.best_score:.4g} at step "
+            f"{result.best_step}; the last is in {result.saved_model_last})")
+        print(f"[lsgan] Trainer: generator exported to {result.saved_model}{best}", flush=True)
