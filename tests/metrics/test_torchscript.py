@@ -64,3 +64,4 @@ def test_batch_norm_folds_into_the_convolution_by_its_formula():
     expected = (conv - mean) / np.sqrt(var + 1e-3) + beta
     np.testing.assert_allclose(np.einsum("hwio,hwi->o", kernel, x) + bias, expected,
                                rtol=1e-5, atol=1e-5)
+
