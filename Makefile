@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 RUN_ROOT ?= runs/pipeline/digits
 
-.PHONY: setup run test test-slow fuzz bench clean image fid-weights test-fid
+.PHONY: setup run test test-slow fuzz bench clean image fid-weights test-fid smoke-mnist
 
 setup: $(STAMP)
 
@@ -28,7 +28,7 @@ run: setup
 # `make test`: every test but those marked slow (each over a minute or two: whole pipelines run
 # as containers) or fuzz; `make test-slow` runs the slow ones; CI (.ci/run) runs both.
 test: setup
-	$(PY) -m pytest -q -m "not slow and not fuzz and not fid" tests
+	$(PY) -m pytest -q -m "not slow and not fuzz and not fid and not realdata" tests
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow tests
@@ -41,6 +41,12 @@ fid-weights: setup
 # Our Keras FID Inception against the TorchScript original run by PyTorch (its own virtualenv).
 test-fid: fid-weights torch-venv
 	LSGAN_TORCH_PYTHON=$(TORCH_VENV)/bin/python $(PY) -m pytest -q -s -m fid tests/metrics
+
+# The real-data smoke run on MNIST (prep, a few hundred steps, best checkpoint, FID), reading
+# the IDX files in MNIST_DIR; fails with one line when they are missing.
+MNIST_DIR ?= ../shared/data/mnist
+smoke-mnist: fid-weights
+	LSGAN_MNIST_DIR=$(MNIST_DIR) $(PY) -m pytest -q -s -m realdata tests/realdata
 
 # The long fuzz run of the data_prep sources (LSGAN_FUZZ_SEEDS seeds per format, default 1000);
 # `make test` runs a short one (tests/data_prep/test_fuzz.py).
