@@ -9,7 +9,8 @@ Steps (labelled as in the Beam UI):
   DecodeAndResize  ``Source.decode`` per Record -> Decoded or Reject; the others pass through
   Vocabulary       (sources with discovered labels) every ClassKey seen, combined into one
                    sorted list; ``Labelled`` joins it to the records by class (CoGroupByKey)
-  ToExample        ``serialize_example`` and ``split_of(id, eval_fraction)`` -> (split, bytes)
+  ToExample        ``serialize_example`` and the split -> (split, bytes): the one the source
+                   assigned (``Record.split``), else ``split_of(id, eval_fraction)``
 Bad input becomes a ``Reject`` in ``Read`` or ``DecodeAndResize``; an unexpected exception in a
 source's ``decode`` is a reject too (``decode_error``), so one bad record never stops a run.
 Ids, reject details and class names a source did not make clean (a third-party plugin's) are
@@ -123,15 +124,16 @@ class _DecodeFn(beam.DoFn):
             reject = Reject(item.id, DECODE_ERROR,
                             clean_text(f"{type(error).__name__}: {error}")[:500])
         else:
-            yield Decoded(item.id, image, item.label)
+            yield Decoded(item.id, image, item.label, item.split)
             return
         _count_reject(reject)
         yield reject
 
 
 class _ToExampleFn(beam.DoFn):
-    """``Decoded`` (int label) -> ``(split, serialized tf.train.Example)``, the split by
-    ``split_of(id)``; written without TensorFlow, so workers do not pay its import."""
+    """``Decoded`` (int label) -> ``(split, serialized tf.train.Example)``, the split the
+    source assigned or else ``split_of(id)``; written without TensorFlow, so workers do not pay
+    its import."""
 
     def __init__(self, eval_fraction: float):
         self._eval_fraction = eval_fraction
@@ -140,7 +142,9 @@ class _ToExampleFn(beam.DoFn):
                            for split in example_schema.SPLITS}
 
     def process(self, decoded: Decoded):
-        split = example_schema.split_of(decoded.id, self._eval_fraction)
+        split = decoded.split or example_schema.split_of(decoded.id, self._eval_fraction)
+        if split not in self._per_split:
+            raise ValueError(f"record {decoded.id!r}: unknown split {split!r}")
         self._written.inc()
         self._per_split[split].inc()
         yield split, example_schema.serialize_example(decoded.image, decoded.label, decoded.id)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -50,19 +50,26 @@ Label = Union[int, ClassKey]
 
 
 class Record(NamedTuple):
-    """One input record as read: ``payload`` is source-specific (encoded bytes, pixels...)."""
+    """One input record as read: ``payload`` is source-specific (encoded bytes, pixels...).
+
+    ``split``: the split the source assigns (``example_schema.TRAIN`` / ``EVAL``, e.g. the
+    official test files of an ``idx`` folder), or None for the stable hash of the id
+    (``example_schema.split_of``), as for every other record.
+    """
 
     id: str
     payload: Any
     label: Label = UNLABELED
+    split: Optional[str] = None
 
 
 class Decoded(NamedTuple):
-    """One image at the output size: uint8 H x W x C."""
+    """One image at the output size: uint8 H x W x C; ``split`` as its ``Record``'s."""
 
     id: str
     image: np.ndarray
     label: Label = UNLABELED
+    split: Optional[str] = None
 
 
 class Reject(NamedTuple):

@@ -10,6 +10,18 @@ file with ``idx3`` in its name). The labels of an images file are the file named
 ``0`` .. ``max label``. EMNIST stores images transposed: ``--transpose``. Images are resized to
 ``image_size`` (default 28, MNIST's own size), grayscale. ``id`` = ``file:index``, the file's
 path relative to the root escaped by ``records.escape_name``.
+
+Splits. When the images files ``--input`` names (a folder, searched below as always, or a glob)
+include both MNIST's official training files and its official test files, by their base names
+``train-*`` and ``t10k-*`` (MNIST's and Fashion-MNIST's own names:
+``train-images-idx3-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``), the split is the official one:
+every image of a ``t10k-*`` file is in ``eval`` (MNIST: exactly its 10,000 test images), every
+image of a ``train-*`` file in ``train`` (the 60,000 training images), whatever
+``--eval_fraction``. Images of other files there, and every input without both kinds (a single
+file, a folder of training files only, EMNIST's ``*-train-*`` / ``*-test-*`` names), get the
+split of every source: the stable hash of the id (``example_schema.split_of`` with
+``--eval_fraction``). ``lsgan run --source=idx`` gets the same splits: the pipeline's ExampleGen
+runs the same ``ReadAndPrepare``.
 Files are listed and read through Beam's ``FileSystems`` (``data_prep.files``): local or remote;
 a ``.gz`` is read raw and decompressed here, so that a truncated one still gives what it holds.
 
@@ -35,6 +47,7 @@ Bytes after the declared images are ignored.
 from __future__ import annotations
 
 import os
+import posixpath
 import struct
 import zlib
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
@@ -47,7 +60,7 @@ from data_prep.files import (UNREADABLE, Found, check_file, describe, exists, fi
 from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source, unusable_inputs
 from data_prep.sources import SOURCES
-from lsgan_tf.example_schema import UNLABELED
+from lsgan_tf.example_schema import EVAL, TRAIN, UNLABELED
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
@@ -57,6 +70,8 @@ CORRUPT_FILE = "corrupt_file"
 BAD_HEADER = "bad_header"
 BAD_LABELS = "bad_labels"
 _CHUNK = 1 << 20
+# Base-name prefixes of MNIST's official files -> their split (module docstring, "Splits").
+OFFICIAL_SPLITS = (("train-", TRAIN), ("t10k-", EVAL))
 
 
 class Unusable(Exception):
@@ -124,6 +139,25 @@ def parse_header(data: bytes, what: str = "an IDX file") -> Tuple[int, Tuple[int
     return magic, dims, 4 + 4 * ndim
 
 
+def official_split(name: str) -> Optional[str]:
+    """The split of an images file by its base name (``train-*``: train, ``t10k-*``: eval), or
+    None for any other name."""
+    base = posixpath.basename(name.replace(os.sep, "/"))
+    for prefix, split in OFFICIAL_SPLITS:
+        if base.startswith(prefix):
+            return split
+    return None
+
+
+def official_splits(names) -> Dict[str, Optional[str]]:
+    """name -> split for every images file name, when they include both an official training
+    file and an official test file; ``{}`` (the hash split for all) otherwise."""
+    splits = {name: official_split(name) for name in names}
+    if {TRAIN, EVAL} <= set(splits.values()):
+        return splits
+    return {}
+
+
 def labels_name(images_name: str) -> str:
     """The labels file that goes with an images file name."""
     return images_name.replace("images", "labels").replace("idx3", "idx1")
@@ -169,8 +203,9 @@ class _Loaded(NamedTuple):
 @SOURCES.register("idx")
 class IdxSource(Source):
     """IDX images (+ labels) -> grayscale squares; shards are index ranges of one file:
-    ``(root, images name, labels name or None, start, stop, problem)`` (paths as bytes); a file
-    rejected as a whole is the shard ``(root, name, None, 0, 1, (reason, detail))``."""
+    ``(root, images name, labels name or None, start, stop, problem, split)`` (paths as bytes;
+    ``split`` the official split of the file, or None for the hash split); a file rejected as a
+    whole is the shard ``(root, name, None, 0, 1, (reason, detail), None)``."""
 
     default_image_size = 28
     default_channels = 1
@@ -233,6 +268,7 @@ class IdxSource(Source):
 
     def plan(self) -> Plan:
         root, files = find_files(self.input_path, name_matcher("*idx3*"), "IDX images")
+        splits = official_splits(entry.rel for entry in files if not entry.folder)
         shards: List[tuple] = []
         checked: List[Found] = []
         labeled, max_label, left = [], -1, self.options.max_records
@@ -242,7 +278,7 @@ class IdxSource(Source):
                 good = self._check(root, entry)
             except Unusable as error:
                 checked.append(entry._replace(problem=(error.reason, error.detail)))
-                shards.append(base + (None, 0, 1, (error.reason, error.detail)))
+                shards.append(base + (None, 0, 1, (error.reason, error.detail), None))
                 count = 1
             else:
                 checked.append(entry)
@@ -250,7 +286,9 @@ class IdxSource(Source):
                 max_label = max(max_label, good.max_label)
                 count = good.count if left is None else min(good.count, left)
                 labels = os.fsencode(good.labels) if good.labels is not None else None
-                shards += [base + (labels, start, min(start + IMAGES_PER_SHARD, count), None)
+                split = splits.get(entry.rel)
+                shards += [base + (labels, start, min(start + IMAGES_PER_SHARD, count), None,
+                                   split)
                            for start in range(0, count, IMAGES_PER_SHARD)]
             if left is not None:
                 left -= count
@@ -260,10 +298,13 @@ class IdxSource(Source):
             unusable_inputs(checked, f"idx: {self.input_path}")
         if any(labeled) and not all(labeled):
             raise InputError(f"idx: some images files in {self.input_path} have no labels file")
-        total = sum(stop - start for *_, start, stop, _ in shards)
+        total = sum(shard[4] - shard[3] for shard in shards)
+        description = f"{total:,} records from {len(checked)} IDX files"
+        if splits:
+            description += ": official splits, train-* to train, t10k-* to eval"
         return Plan(shards=tuple(shards),
                     class_names=tuple(str(i) for i in range(max_label + 1)),
-                    description=f"{total:,} records from {len(checked)} IDX files")
+                    description=description)
 
     def setup(self) -> None:
         self._loaded: Dict[str, _Loaded] = {}
@@ -299,7 +340,7 @@ class IdxSource(Source):
         return _Loaded(pixels.reshape(complete, rows, cols), labels, reason, detail)
 
     def read(self, shard: tuple) -> Iterator[Union[Record, Reject]]:
-        root, name, labels_file, start, stop, problem = shard
+        root, name, labels_file, start, stop, problem, split = shard
         root, name = os.fsdecode(root), os.fsdecode(name)
         file_id = escape_name(name)
         if problem is not None:
@@ -314,7 +355,7 @@ class IdxSource(Source):
                 yield Reject(record_id, TRUNCATED, "the labels file ends before this label")
             else:
                 label = UNLABELED if loaded.labels is None else int(loaded.labels[index])
-                yield Record(record_id, loaded.pixels[index], label)
+                yield Record(record_id, loaded.pixels[index], label, split)
 
     def decode(self, record: Record) -> np.ndarray:
         pixels = record.payload.T if self.options.transpose else record.payload

@@ -7,4 +7,4 @@ Each registers with the configurations it supports (``ModelSupport``) and import
 when it builds.
 """
 from lsgan_tf.models.common import GanModels, ModelSupport, build_models  # noqa: F401
-from lsgan_tf.models import conditional, dcgan, mlp, scene  # noqa: F401  (registration)
+from lsgan_tf.models import conditional, dcgan, infogan, mlp, scene  # noqa: F401  (registration)

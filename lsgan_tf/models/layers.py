@@ -7,8 +7,9 @@ Under a mixed-precision policy (``lsgan_tf.precision``) the layers compute in 16
 G's output activation and D's score layer, which compute in float32.
 
 Weights start from N(0, 0.02), batch norm uses momentum 0.9 and epsilon 1e-5 (the authors'
-code), "same" padding throughout. Batch norm is synchronised across replicas so that a
-``MirroredStrategy`` run normalises over the same global batch as a single-device run.
+code; a model may pass others, as ``infogan`` passes compare_gan's), "same" padding
+throughout. Batch norm is synchronised across replicas so that a ``MirroredStrategy`` run
+normalises over the same global batch as a single-device run.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
-def batch_norm(name=None) -> keras.layers.Layer:
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True,
+def batch_norm(name=None, momentum: float = 0.9, epsilon: float = 1e-5) -> keras.layers.Layer:
+    return keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, synchronized=True,
                                            name=name)
 
 
@@ -98,5 +99,6 @@ def score_layer(name: str = "d_out") -> keras.layers.Layer:
     return keras.layers.Dense(1, kernel_initializer=init(), name=name, dtype="float32")
 
 
-def maybe_bn(x, enabled: bool, name=None):
-    return batch_norm(name)(x) if enabled else x
+def maybe_bn(x, enabled: bool, name=None, **settings):
+    """Batch norm of ``x`` when ``enabled`` (``settings``: ``batch_norm``'s momentum, epsilon)."""
+    return batch_norm(name, **settings)(x) if enabled else x

@@ -52,6 +52,8 @@ PRESET_RULES = {
     "lsun_112": IMAGE_DEFAULT,
     "dcgan": IMAGE_DEFAULT,
     "mog8": {"modes_covered": {"min": 6.0}, "high_quality_share": {"min": 0.5}},
+    "mnist": {"fd": {"max": 40.0}, "precision": {"min": 0.3}},
+    "fashion_mnist": {"fd": {"max": 40.0}, "precision": {"min": 0.3}},
 }
 
 

@@ -14,6 +14,8 @@ EXPECTED_OUTPUT = {
     "lsun_112": (112, 112, 3),
     "dcgan": (64, 64, 3),
     "mog8": (2,),
+    "mnist": (28, 28, 1),
+    "fashion_mnist": (28, 28, 1),
 }
 
 

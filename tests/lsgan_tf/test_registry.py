@@ -29,7 +29,8 @@ def test_duplicate_and_miss_are_clear():
 
 def test_builtin_registries_load_their_modules():
     assert {"ls", "pearson", "least_squares", "ns", "minimax"} <= set(registry.LOSSES.names())
-    assert {"lsun_112", "conditional", "dcgan", "mog_mlp"} <= set(registry.MODELS.names())
+    assert {"lsun_112", "conditional", "dcgan", "mog_mlp", "infogan"} <= set(
+        registry.MODELS.names())
     assert {"digits", "mog8"} <= set(registry.DATA_SOURCES.names())
 
 

@@ -1,3 +1,4 @@
+# bazel: size=large, tags=slow
 """Our Keras FID Inception against the TorchScript original, run by PyTorch on the same
 inputs (``make test-fid``: it fetches the weights and makes the torch virtualenv first).
 

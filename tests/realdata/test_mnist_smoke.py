@@ -1,3 +1,4 @@
+# bazel: size=large, tags=slow
 """The real-data smoke run (``make smoke-mnist``, called by CI): the real MNIST IDX files in
 ``$LSGAN_MNIST_DIR`` (default ``../shared/data/mnist``) through the whole standalone path:
 ``lsgan prep --source=idx`` (train = the 60,000 training images, eval = the 10,000 official
