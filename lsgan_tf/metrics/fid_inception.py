@@ -178,7 +178,6 @@ class FidInceptionExtractor(FeatureExtractor):
         self.protocol, self.batch_size = protocol, batch_size
         # what the features depend on besides the images (lsgan_tf.metrics.feature_cache)
         self.cache_settings = {"weights_sha256": info.get("weights_sha256"), "protocol": protocol}
-        self._network = network
         self._call = tf.function(lambda x: network(preprocess(x, protocol), training=False),
                                  reduce_retracing=True)
 

