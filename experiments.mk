@@ -20,7 +20,7 @@
 # Variables: MOG_SEEDS (10), MOG_WORKERS (2), HWDB_CLASSES (40; 3755 = all of GB2312 level 1),
 # HWDB_WRITERS (60), HWDB_STEPS (4000), HWDB_SET (CPU widths, see below), NO_BN_STEPS (1200),
 # NO_BN_EVAL_EVERY (400), NO_BN_SEEDS (5), EXP_OUT (runs/experiments), BENCH_TRAIN_ARGS (e.g. --threads 2 --repeats 5), TORCH_VENV
-# (runs/torch-venv), TORCH_PIP_ARGS (what pip installs into it).
+# (runs/torch-venv), TORCH_VERSION (2.13.0), TORCH_BASE_PYTHON (its interpreter).
 
 _experiments_mk_default_goal := $(.DEFAULT_GOAL)
 
@@ -43,9 +43,13 @@ NO_BN_EVAL_EVERY ?= 400
 NO_BN_SEEDS ?= 5
 BENCH_TRAIN_ARGS ?=
 TORCH_VENV ?= runs/torch-venv
-# The CPU wheel (about 200 MB). Where that index can't be reached, the target falls back to
-# PyPI's `torch`, which on Linux x86_64 is the CUDA build (several GB; it runs on the CPU too).
-TORCH_PIP_ARGS ?= torch --index-url https://download.pytorch.org/whl/cpu
+# torch TORCH_VERSION, the CPU build (about 200 MB) where pip finds it: in the places pip is
+# configured to look (a local wheel folder, say), then PyTorch's CPU index; else PyPI's build,
+# which on Linux x86_64 is the CUDA one (several GB; it runs on the CPU too). The virtualenv's
+# Python is TORCH_BASE_PYTHON, by default the one that made .venv; it need not be 3.10 (torch
+# runs in its own process), so a machine whose CPU wheel is for another Python can name it.
+TORCH_VERSION ?= 2.13.0
+TORCH_BASE_PYTHON ?=
 
 .PHONY: fonts bench-mog bench-mog-quick bench-gradients no-bn-data bench-no-bn hwdb-render hwdb-prep \
         hwdb-train hwdb-figure hwdb-chars experiments test-bench \
@@ -115,17 +119,18 @@ bench-train:
 torch-venv: $(TORCH_VENV)/.torch-done
 
 $(TORCH_VENV)/.torch-done:
-	@set -e; base=$$($(EXP_PY) -c 'import os, sys; \
+	@set -e; base="$(TORCH_BASE_PYTHON)"; \
+	[ -n "$$base" ] || base=$$($(EXP_PY) -c 'import os, sys; \
 	  print(os.path.join(sys.base_prefix, "bin", "python%d.%d" % sys.version_info[:2]))'); \
-	echo "torch-venv: creating $(TORCH_VENV) with $$base"; \
+	echo "torch-venv: creating $(TORCH_VENV) with $$base (torch $(TORCH_VERSION))"; \
 	rm -rf $(TORCH_VENV); "$$base" -m venv $(TORCH_VENV); \
-	if ! $(TORCH_VENV)/bin/python -m pip install --quiet --timeout 30 --retries 1 $(TORCH_PIP_ARGS); then \
-	  echo "torch-venv: that failed; installing torch from the default index instead"; \
-	  $(TORCH_VENV)/bin/python -m pip install --quiet torch; \
-	fi; \
-	if ! $(TORCH_VENV)/bin/python -c 'import numpy' 2>/dev/null; then \
-	  $(TORCH_VENV)/bin/python -m pip install --quiet numpy; \
-	fi; \
+	pip="$(TORCH_VENV)/bin/python -m pip install --quiet"; \
+	$$pip "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
+	  || $$pip --timeout 30 --retries 1 --index-url https://download.pytorch.org/whl/cpu \
+	       "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
+	  || { echo "torch-venv: no CPU build found; installing PyPI's torch==$(TORCH_VERSION)"; \
+	       $$pip "torch==$(TORCH_VERSION)"; }; \
+	$$pip numpy; \
 	$(TORCH_VENV)/bin/python -c 'import torch; print("torch-venv: torch", torch.__version__)'; \
 	touch $@
 

@@ -1,7 +1,11 @@
 """Multi-worker training as TensorFlow documents it: 2 ``lsgan train`` processes on loopback
 ports with ``TF_CONFIG`` train together; only the chief writes the run's files, and the final
 generator equals that of a one-process ``mirrored`` run over 2 logical CPUs on the same data
-and seed. The input pipelines (``data.InputShard``) are checked in process, quickly."""
+and seed. SIGTERM to one worker stops both with a checkpoint, and a rerun resumes; that test
+runs the workers as processes (marker ``slow``) and as two containers of the project's image
+on the host's network, TF_CONFIG naming 127.0.0.1 ports, as a Vertex custom job with 2 replicas
+would run them (marker ``containers``, ``make test-containers``). The input pipelines
+(``data.InputShard``) are checked in process, quickly."""
 import json
 import os
 import re
@@ -20,6 +24,7 @@ from lsgan_tf.presets import get_preset
 from lsgan_tf.strategy import make_strategy
 from lsgan_tf.training import EXIT_PREEMPTED
 
+import docker_cli
 from helpers import TINY_MODEL, as_flags
 from prepared import write_prepared
 from test_preemption import Run, checkpoint_state
@@ -174,8 +179,49 @@ def test_batch_not_divisible_by_the_replicas_is_refused():
         data_lib.InputShard(replicas=2).rows_per_replica(9)
 
 
-@pytest.mark.slow
-def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_path):
+class ProcessWorkers:
+    """``lsgan`` workers as processes of this machine; SIGTERM goes to the process."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+
+    def start(self, args, name, tf_config_json):
+        return Run(args, self.log_dir, name, env={"TF_CONFIG": tf_config_json})
+
+    def terminate(self, run):
+        run.process.send_signal(signal.SIGTERM)
+
+
+class ContainerWorkers(ProcessWorkers):
+    """``lsgan`` workers as containers of the image on the host's network (``TF_CONFIG``
+    passed in); SIGTERM goes to the container's main process, as Kubernetes sends it."""
+
+    def __init__(self, log_dir, containers):
+        super().__init__(log_dir)
+        self.containers = containers
+
+    def start(self, args, name, tf_config_json):
+        command = self.containers.command(["lsgan"], env=["TF_CONFIG"])
+        run = Run(args, self.log_dir, name, env={"TF_CONFIG": tf_config_json}, command=command)
+        run.container = command[command.index("--name") + 1]
+        return run
+
+    def terminate(self, run):
+        self.containers.signal(run.container, signal.SIGTERM)
+
+
+@pytest.fixture(params=[pytest.param("process", marks=pytest.mark.slow),
+                        pytest.param("container", marks=pytest.mark.containers)])
+def workers(request, tmp_path):
+    if request.param == "process":
+        yield ProcessWorkers(tmp_path)
+        return
+    image = docker_cli.image_under_test()
+    with docker_cli.Containers(image, mounts=[tmp_path], network="host") as containers:
+        yield ContainerWorkers(tmp_path, containers)
+
+
+def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_path, workers):
     data = prepared_digits(tmp_path / "data")
     out = tmp_path / "run"
     args = ["train", "--preset=digits", f"--out={out}", *as_flags(
@@ -184,10 +230,9 @@ def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_
     runs = []
     try:
         ports = free_ports(2)
-        runs = [Run(args, tmp_path, f"worker{i}", env={"TF_CONFIG": tf_config(ports, i)})
-                for i in range(2)]
+        runs = [workers.start(args, f"worker{i}", tf_config(ports, i)) for i in range(2)]
         runs[1].wait_for_step(3)
-        runs[1].process.send_signal(signal.SIGTERM)  # the non-chief worker is preempted
+        workers.terminate(runs[1])  # the non-chief worker is preempted
         assert [run.wait(timeout=120) for run in runs] == [EXIT_PREEMPTED] * 2
         stopped = {int(re.search(r"preempted \(SIGTERM\) at step (\d+)", run.stderr()).group(1))
                    for run in runs}
@@ -196,8 +241,7 @@ def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_
         assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{step}")
         assert sorted(os.listdir(out)) == ["checkpoints", "config.json", "logs"]
         ports = free_ports(2)
-        runs += [Run(args, tmp_path, f"again{i}", env={"TF_CONFIG": tf_config(ports, i)})
-                 for i in range(2)]
+        runs += [workers.start(args, f"again{i}", tf_config(ports, i)) for i in range(2)]
         for run in runs[2:]:
             run.wait_for_step(step + 1)
             assert f"at step {step}\n" in run.stdout()

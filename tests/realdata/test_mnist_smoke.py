@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.realdata
 MNIST_DIR = os.environ.get("LSGAN_MNIST_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "shared", "data", "mnist"))
-STEPS, EVERY, SAMPLES = 300, 100, 500
+STEPS, EVERY, SAMPLES = 200, 100, 300
 
 
 def lsgan(*args):
@@ -42,7 +42,7 @@ def run(mnist_dir, tmp_path_factory):
     lsgan("prep", "--source=idx", f"--input={mnist_dir}", f"--output={prepared}")
     console = lsgan("train", "--preset=mnist", f"--data={prepared}", f"--out={out}",
                     f"--steps={STEPS}", "--set", f"eval.every={EVERY}",
-                    "--set", "eval.select_samples=1000")
+                    "--set", "eval.select_samples=500")
     return prepared, out, console
 
 

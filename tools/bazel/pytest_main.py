@@ -4,7 +4,9 @@ Bazel passes the test files (runfiles-relative paths) as arguments; the working 
 the workspace's runfiles root, where ``pyproject.toml`` (pytest's settings) is a data file.
 Writes the JUnit XML Bazel asks for, keeps pytest's temporary files in the test's
 ``TEST_TMPDIR``, maps ``--test_filter`` to ``pytest -k``, and passes a file that skips itself
-as a whole (pytest's exit status 5, "no tests collected"); a file without tests fails.
+as a whole (pytest's exit status 5, "no tests collected"); a file without tests fails. Tests
+marked ``containers`` are left out: they need a Docker engine and the image that ``make
+test-containers`` builds, which no Bazel sandbox has.
 """
 import os
 import sys
@@ -26,7 +28,7 @@ class _Skips:
 
 
 def main() -> int:
-    args = ["-p", "no:cacheprovider", "-q", "--rootdir", os.getcwd()]
+    args = ["-p", "no:cacheprovider", "-q", "--rootdir", os.getcwd(), "-m", "not containers"]
     tmp = os.environ.get("TEST_TMPDIR")
     if tmp:  # per test target: tests running side by side don't share /tmp/pytest-of-<user>
         args += ["--basetemp", os.path.join(tmp, "pytest")]
