@@ -52,7 +52,7 @@ _image:
 	mkdir -p runs; log=runs/image-build.log; \
 	if ! DOCKER_BUILDKIT=0 $(DOCKER) build --network=host --build-arg PYTHON_IMAGE=$$base \
 	    -t $(IMAGE) . 2>&1 | tee $$log | grep --line-buffered -E '^Step [0-9]+/' \
-	    | cut -c1-100 | sed -u 's/^/  /'; then \
+	    | sed -u 's/^\(.\{0,96\}\).*/  \1/'; then \
 	  tail -30 $$log >&2; echo "image: docker build failed (whole log: $$log)" >&2; exit 1; \
 	fi; \
 	echo "image: $(IMAGE) on $$base in $$(( $$(date +%s) - start )) s, \
@@ -76,8 +76,14 @@ docker-install:
 test-containers: setup docker-install
 	$(WITH_DOCKERD) $(MAKE) --no-print-directory _test-containers
 
+# The image twice: the second build must take every layer from the cache (no step runs).
 _test-containers:
 	@$(MAKE) --no-print-directory _image IMAGE=$(TEST_IMAGE)
+	@set -o pipefail; $(MAKE) --no-print-directory _image IMAGE=$(TEST_IMAGE) | tail -1; \
+	if grep -q -- '---> Running in' runs/image-build.log; then \
+	  echo "test-containers: a rebuild of the unchanged image ran steps again:" >&2; \
+	  grep -B1 -- '---> Running in' runs/image-build.log >&2; exit 1; fi; \
+	echo "test-containers: rebuilt unchanged: every layer from the cache"
 	LSGAN_TEST_IMAGE=$(TEST_IMAGE) $(PY) -m pytest -q -s -m containers \
 	  tests/pipeline/test_kubeflow_execution.py tests/lsgan_tf/test_multi_worker.py
 

@@ -34,6 +34,9 @@ stop() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
     wait "$pid" 2>/dev/null
   fi
+  # What dockerd mounted under its exec root and left (its default network namespace).
+  awk -v dir="$run_dir/" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r \
+    | while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount"; done
   rm -rf "$run_dir"
 }
 trap stop EXIT
