@@ -203,7 +203,7 @@ class ContainerWorkers(ProcessWorkers):
     def start(self, args, name, tf_config_json):
         command = self.containers.command(["lsgan"], env=["TF_CONFIG"])
         run = Run(args, self.log_dir, name, env={"TF_CONFIG": tf_config_json}, command=command)
-        run.container = command[command.index("--name") + 1]
+        run.container = self.containers.names[-1]  # the name that command gave it
         return run
 
     def terminate(self, run):

@@ -155,7 +155,7 @@ def test_pushed_model_answers_both_signatures(run):
         with docker_cli.Containers(run["image"], mounts=[run["tmp"]]) as containers:
             called = containers.run(argv)
     else:
-        called = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True)
+        called = kfp_launcher.local_runner(argv, str(run["pod"]))
     assert called.returncode == 0, called.stderr[-3000:]
     shapes = json.loads(called.stdout.strip().splitlines()[-1])
     assert shapes == {"serve": [[2, 28, 28, 1], "uint8"], "generate": [[3, 28, 28, 1], "uint8"]}

@@ -57,6 +57,4 @@ if ! "$docker" info >/dev/null 2>&1; then
   fail "dockerd did not start within 30 s (its last line: $(tail -1 "$log"); whole log: $log)"
 fi
 echo "with-dockerd: started dockerd (pid $pid, $DOCKER_HOST, data root $data_root)"
-"$@"
-status=$?
-exit $status
+"$@"  # its exit status is the script's (the EXIT trap keeps it)
