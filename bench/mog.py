@@ -1,6 +1,6 @@
 """The paper's mixture-of-Gaussians stability experiment, in a 2 x 2 design of update schemes.
 
-Setting (REFERENCE.md section 2, preset ``mog8``): 8 Gaussians on a ring of radius 1, std 0.01;
+Setting (docs/PAPER.md section 2, preset ``mog8``): 8 Gaussians on a ring of radius 1, std 0.01;
 G and D are MLPs with two dense layers of 128 and tanh, starting orthogonal with gain 1.4 (the
 ``mog_mlp`` model's own initialisation, as in the authors' script); G maps 256-d N(0, I) noise
 to 2-d; batch 512; Adam beta1 0.5, lr D 1e-4, lr G 1e-3; float32; 35,000 iterations. Everything

@@ -1,6 +1,6 @@
 """The paper's stability settings without batch norm, over seeds: LSGAN against the regular GAN.
 
-REFERENCE.md section 2 (the paper trains 64 x 64 LSUN scenes with a DCGAN-style model):
+docs/PAPER.md section 2 (the paper trains 64 x 64 LSUN scenes with a DCGAN-style model):
   (a) ``g_no_bn_adam``:       no BN in G (D keeps it), Adam lr 2e-4, beta1 0.5;
                               LSGAN coding (0, 1, 1) against the regular GAN;
   (b) ``gd_no_bn_rmsprop``:   no BN in G nor in D, RMSProp lr 2e-4;

@@ -1,4 +1,4 @@
-"""Named experiments: the paper's settings (REFERENCE.md section 2) and the embedded default.
+"""Named experiments: the paper's settings (docs/PAPER.md section 2) and the embedded default.
 
 Each holds its evaluation too: the extractor, the sample count and the blessing thresholds
 (presets without their own use ``EvalConfig``'s image defaults).

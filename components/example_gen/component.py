@@ -1,6 +1,6 @@
 """``LsganExampleGen``: a Beam component that runs ``data_prep`` and writes an Examples artifact.
 
-The artifact holds the data contract of DESIGN.md at its root: ``Split-train/``, ``Split-eval/``
+The artifact holds the data contract (docs/DESIGN.md) at its root: ``Split-train/``, ``Split-eval/``
 (gzipped tf.Example shards, split by a stable hash of each record's ``id``), ``labels.txt``,
 ``stats.json`` and ``rejects/``; ``split_names`` is ``["train", "eval"]``. It runs the same
 transforms as ``lsgan prep`` (``data_prep.prepare.ReadAndPrepare`` and

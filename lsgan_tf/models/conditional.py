@@ -1,4 +1,4 @@
-"""The paper's conditional model with the linear label map Phi(y) (REFERENCE.md section 2).
+"""The paper's conditional model with the linear label map Phi(y) (docs/PAPER.md section 2).
 
 G and D each own a ``LinearLabelMap`` Phi: onehot(y) -> ``phi_dim``.
 G: concat(z, Phi(y)) -> dense (S/4)^2 x g_width, BN, ReLU -> deconv 5x5/2 g_width, BN, ReLU

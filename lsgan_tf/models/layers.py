@@ -1,4 +1,4 @@
-"""Keras layers and settings shared by the paper's networks (REFERENCE.md section 2).
+"""Keras layers and settings shared by the paper's networks (docs/PAPER.md section 2).
 
 Builders import this module inside their ``build`` function (it imports Keras, hence
 TensorFlow), so that registering a model stays cheap.

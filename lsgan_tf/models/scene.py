@@ -1,4 +1,4 @@
-"""The paper's scene model for 112 x 112 x 3 LSUN images (REFERENCE.md section 2).
+"""The paper's scene model for 112 x 112 x 3 LSUN images (docs/PAPER.md section 2).
 
 G: z -> dense 7x7x256, BN, ReLU -> deconv 3x3/2 256 -> 3x3/1 256 -> 3x3/2 256 -> 3x3/1 256
    -> 3x3/2 128 -> 3x3/2 64 (each BN, ReLU) -> deconv 3x3/1 to 3 channels, tanh.

@@ -1,4 +1,4 @@
-"""The character renderer writes .gnt bytes that follow the CASIA format (REFERENCE.md s. 4)."""
+"""The character renderer writes .gnt bytes that follow the CASIA format (docs/PAPER.md section 4)."""
 import json
 import os
 import struct

@@ -1,4 +1,4 @@
-"""Every preset builds with the shapes of REFERENCE.md section 2."""
+"""Every preset builds with the shapes of docs/PAPER.md section 2."""
 import dataclasses
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Handwriting-style GB2312 level-1 characters rendered from fonts, written as CASIA ``.gnt`` files.
 
 CASIA-HWDB cannot be downloaded here, so this makes stand-in data in exactly its file format
-(REFERENCE.md section 4; the bytes come from ``data_prep.testdata.gnt_sample``): one ``.gnt``
+(docs/PAPER.md section 4; the bytes come from ``data_prep.testdata.gnt_sample``): one ``.gnt``
 file per "writer", samples back to back, each a tight grayscale crop with background 255.
 
 A writer is a font face from Debian's Chinese font packages (``make fonts``) plus a writer
