@@ -67,13 +67,13 @@ fonts:
 	else echo "fonts: $(FONT_PACKAGES) already installed"; fi
 
 bench-mog:
-	$(EXP_NICE) $(EXP_PY) -m bench.mog --seeds $(MOG_SEEDS) --workers $(MOG_WORKERS)
+	$(EXP_NICE) $(EXP_PY) -m experiments.mog --seeds $(MOG_SEEDS) --workers $(MOG_WORKERS)
 
 bench-mog-quick:
-	$(EXP_NICE) $(EXP_PY) -m bench.mog --quick --workers $(MOG_WORKERS)
+	$(EXP_NICE) $(EXP_PY) -m experiments.mog --quick --workers $(MOG_WORKERS)
 
 bench-gradients:
-	$(EXP_NICE) $(EXP_PY) -m bench.gradients
+	$(EXP_NICE) $(EXP_PY) -m experiments.gradients
 
 # The no-BN data: the rendered characters (hwdb-render) prepared at 32 x 32 for the dcgan model.
 no-bn-data: hwdb-render
@@ -81,7 +81,7 @@ no-bn-data: hwdb-render
 	  --output=$(EXP_OUT)/hwdb32 --image_size=32 --charset=gb2312_level1 --overwrite
 
 bench-no-bn: no-bn-data
-	$(EXP_NICE) $(EXP_PY) -m bench.no_bn --seeds $(NO_BN_SEEDS) --steps $(NO_BN_STEPS) \
+	$(EXP_NICE) $(EXP_PY) -m experiments.no_bn --seeds $(NO_BN_SEEDS) --steps $(NO_BN_STEPS) \
 	  --eval_every $(NO_BN_EVAL_EVERY) --out $(EXP_OUT)/no_bn --data $(EXP_OUT)/hwdb32
 
 hwdb-render: fonts
@@ -99,7 +99,7 @@ hwdb-train: hwdb-prep
 	  $(HWDB_SET) --set train.checkpoint_every=500 --set train.sample_every=500
 
 hwdb-figure:
-	$(EXP_NICE) $(EXP_PY) -m bench.hwdb_chars --data $(EXP_OUT)/hwdb_tfrecords \
+	$(EXP_NICE) $(EXP_PY) -m experiments.hwdb_chars --data $(EXP_OUT)/hwdb_tfrecords \
 	  --run $(EXP_OUT)/hwdb_train
 
 hwdb-chars: hwdb-train
@@ -108,7 +108,7 @@ hwdb-chars: hwdb-train
 experiments: bench-gradients bench-mog hwdb-chars bench-no-bn
 
 test-bench:
-	$(EXP_PY) -m pytest -q tests/bench
+	$(EXP_PY) -m pytest -q tests/bench tests/experiments
 
 bench-train:
 	$(EXP_PY) -m bench.train_throughput $(BENCH_TRAIN_ARGS)

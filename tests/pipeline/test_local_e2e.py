@@ -19,7 +19,7 @@ from tensorflow_serving.apis import predict_pb2
 
 from lsgan_tf.config import resolve
 from pipeline.local_runner import run_local
-from pipeline.serving import predict, rest_body
+from serving_requests import predict, rest_body
 from pipeline.summary import latest_outputs
 
 from helpers import TINY_PIPELINE as TINY

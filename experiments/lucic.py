@@ -17,8 +17,8 @@ Outputs under ``--out`` (default ``runs/experiments/lucic``): ``<data>_prepared/
 table is printed beside Lucic et al.'s numbers. Resumable: a run whose ``fid.json`` exists is
 not run again, and an interrupted run resumes from its last checkpoint.
 
-  .venv/bin/python -m bench.lucic                                   # 2 x 3 losses x 3 seeds
-  .venv/bin/python -m bench.lucic --data mnist --losses ls --seeds 1 --steps 2000
+  .venv/bin/python -m experiments.lucic                                   # 2 x 3 losses x 3 seeds
+  .venv/bin/python -m experiments.lucic --data mnist --losses ls --seeds 1 --steps 2000
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def source_dir(args, name: str) -> str:
     folder = getattr(args, f"{name}_dir")
     if not os.path.isfile(os.path.join(folder, "t10k-images-idx3-ubyte.gz")):
-        raise SystemExit(f"bench.lucic: no {name} IDX files in {folder} (--{name}_dir)")
+        raise SystemExit(f"experiments.lucic: no {name} IDX files in {folder} (--{name}_dir)")
     return folder
 
 

@@ -14,7 +14,7 @@ This script only looks at a finished run:
     characters, Frechet distance, KID, precision / recall), with real train records and noise
     as references.
 
-  .venv/bin/python -m bench.hwdb_chars --data runs/experiments/hwdb_tfrecords \
+  .venv/bin/python -m experiments.hwdb_chars --data runs/experiments/hwdb_tfrecords \
       --run runs/experiments/hwdb_train
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""bench.lucic's table from finished runs (mean, std over seeds beside the published numbers)
-and bench.fid_protocols' IDX reader against the bytes it was given."""
+"""experiments.lucic's table from finished runs (mean, std over seeds beside the published numbers)
+and experiments.fid_protocols' IDX reader against the bytes it was given."""
 import gzip
 import json
 import os
@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from bench import fid_protocols, lucic
+from experiments import fid_protocols, lucic
 
 
 def write_run(args, data, loss, seed, best, last):

@@ -1,4 +1,4 @@
-"""bench.mog in its worker processes (``--workers 2``, each ``--one`` with 1 TensorFlow thread)
+"""experiments.mog in its worker processes (``--workers 2``, each ``--one`` with 1 TensorFlow thread)
 trains what ``lsgan_tf.training.train`` trains in another process, bit for bit (slow: four
 processes start TensorFlow)."""
 import json
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench import mog
+from experiments import mog
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = ("generator/", "discriminator/", "d_optimizer/", "g_optimizer/", "step/")
@@ -20,7 +20,7 @@ import sys
 import tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
-from bench import mog
+from experiments import mog
 from lsgan_tf.training import train
 for scheme in sys.argv[2].split(","):
     train(mog.run_config(scheme, "ls", 0, 3, 3), f"{sys.argv[1]}/{scheme}")

@@ -1,4 +1,4 @@
-"""bench.mog: it trains what ``lsgan train`` trains (bit for bit), writes per-run JSON with the
+"""experiments.mog: it trains what ``lsgan train`` trains (bit for bit), writes per-run JSON with the
 three rules at every snapshot, resumes, and reports per scheme x loss."""
 import collections
 import json
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench import mog
+from experiments import mog
 
 STATE = ("generator/", "discriminator/", "d_optimizer/", "g_optimizer/", "step/")
 

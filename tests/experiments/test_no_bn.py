@@ -1,10 +1,10 @@
-"""bench.no_bn: outcomes, the table over seeds and the arguments, on hand-made run records."""
+"""experiments.no_bn: outcomes, the table over seeds and the arguments, on hand-made run records."""
 import json
 
 import numpy as np
 import pytest
 
-from bench import no_bn
+from experiments import no_bn
 
 CLASSES = 40
 

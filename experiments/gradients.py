@@ -22,7 +22,7 @@ N x the batch mean.)
 Outputs: ``docs/figures/gradients.png`` (gradient-norm field and the direction G is pushed,
 per loss, plus the norm along the axis on a log scale) and ``docs/figures/gradients.json``.
 
-  .venv/bin/python -m bench.gradients
+  .venv/bin/python -m experiments.gradients
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ test set and between training and test images, under the compare_gan protocol (T
 ``resize_bilinear``, no antialiasing, no half-pixel centres) and under TF2's antialiased
 bilinear resize, with the FID Inception (``lsgan_tf.metrics.fid_inception``).
 
-    python -m bench.fid_protocols --data ../shared/data/mnist [--train 10000] [--out FILE]
+    python -m experiments.fid_protocols --data ../shared/data/mnist [--train 10000] [--out FILE]
 
 Reads the IDX files as they are distributed (``data_prep.sources.idx``). Features are cached
 (``lsgan_tf.metrics.feature_cache``), so an interrupted run resumes, and the compare_gan test

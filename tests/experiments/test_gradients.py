@@ -1,7 +1,7 @@
-"""bench.gradients: sigmoid cross-entropy saturates beyond the data, least squares does not."""
+"""experiments.gradients: sigmoid cross-entropy saturates beyond the data, least squares does not."""
 import json
 
-from bench import gradients
+from experiments import gradients
 
 
 def test_gradients_small(tmp_path):

@@ -1,4 +1,4 @@
-"""TF Serving's Predict, in process: a ``PredictRequest`` through a SavedModel's signature.
+"""Test helper: TF Serving's Predict in process, a ``PredictRequest`` through a signature.
 
 ``predict(model_dir, request)`` does what the model server does with a gRPC Predict call (pick
 the signature named in ``model_spec.signature_name``, default ``serving_default``, convert the

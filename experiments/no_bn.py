@@ -32,8 +32,8 @@ Outputs: ``--out``/<setting>/<loss>/seed_<k>/ (the runs, ``scores.json``), ``--o
 ``no_bn_samples.png`` (final sample grids, an arm per row, a seed per column). Resumable: a
 finished stage is not run again.
 
-  .venv/bin/python -m bench.no_bn                        # 5 seeds, 1,200 steps, scored every 400
-  .venv/bin/python -m bench.no_bn --seeds 1 --steps 500 --eval_every 250 --out /tmp/no_bn
+  .venv/bin/python -m experiments.no_bn                        # 5 seeds, 1,200 steps, scored every 400
+  .venv/bin/python -m experiments.no_bn --seeds 1 --steps 500 --eval_every 250 --out /tmp/no_bn
 """
 from __future__ import annotations
 
@@ -104,10 +104,10 @@ def num_classes(data: str) -> int:
     try:
         check(data, "train")
     except DataError as error:
-        raise SystemExit(f"bench.no_bn: no prepared data at {data}: {error}; {DATA_HINT}")
+        raise SystemExit(f"experiments.no_bn: no prepared data at {data}: {error}; {DATA_HINT}")
     labels = read_labels(data)
     if len(labels) < 2:
-        raise SystemExit(f"bench.no_bn: {data} has {len(labels)} classes; the classifier "
+        raise SystemExit(f"experiments.no_bn: {data} has {len(labels)} classes; the classifier "
                          f"features and classes_covered need labelled data: {DATA_HINT}")
     return len(labels)
 

@@ -19,8 +19,8 @@ fed by ``GanTrainer.dataset(start)``, ``--snapshot_every`` steps per call; nothi
 --set train.seed=K`` draws (real points and noise are stateless functions of (seed, step), made
 by tf.data), and it trains what ``lsgan train`` trains: ``run_config`` is the whole config, and
 3 steps here and in ``lsgan_tf.training.train`` leave bit-identical checkpoints (in one process:
-``tests/bench/test_bench_mog.py``; the 1-thread workers against ``train`` in another process:
-``tests/bench/test_mog_workers.py``, slow). There is no ``--init`` any more: the library's
+``tests/experiments/test_mog_experiment.py``; the 1-thread workers against ``train`` in another process:
+``tests/experiments/test_mog_workers.py``, slow). There is no ``--init`` any more: the library's
 model already starts orthogonal, so the former re-initialisation is gone.
 
 At step 0 and every snapshot, ``--num_samples`` points from fixed noise (seed (K, 777)) are
@@ -29,7 +29,7 @@ scored by three rules side by side (``lsgan_tf.metrics.mog``): (a) modes within 
 the centres holding >= 20 % of their uniform share) and (c) collapse (the 2 most populated
 sectors hold >= 80 % of the samples); per run, the collapse episodes over its snapshots.
 
-Runs go to ``--workers`` subprocesses (``python -m bench.mog --one SCHEME,LOSS,SEED``, one
+Runs go to ``--workers`` subprocesses (``python -m experiments.mog --one SCHEME,LOSS,SEED``, one
 TensorFlow thread each), seed-major, then scheme, then loss, so an interrupted sweep has
 balanced cells. Resumable: finished runs are skipped, an unfinished one resumes from its last
 snapshot checkpoint. The mixed schemes (alt_shared, sim_fresh) run ``--mixed_losses`` with
@@ -47,10 +47,10 @@ In ``--figure_dir`` (default docs/figures; ``--quick``: ``--out``), prefix ``--f
 ``mog_density.png`` (sample density, rows scheme x loss for one seed, columns snapshots) and
 ``mog_metrics.png`` (the scores over training, mean and spread over seeds).
 
-  .venv/bin/python -m bench.mog                   # the sweep: 80 runs + 20 mixed, 35,000 steps
-  .venv/bin/python -m bench.mog --quick           # 2,000 steps, 2 seeds, ls/ns, authors/ours
+  .venv/bin/python -m experiments.mog                   # the sweep: 80 runs + 20 mixed, 35,000 steps
+  .venv/bin/python -m experiments.mog --quick           # 2,000 steps, 2 seeds, ls/ns, authors/ours
                                                   # (out and figures: runs/experiments/mog_quick)
-  .venv/bin/python -m bench.mog --report_only     # tables and figures from the finished runs
+  .venv/bin/python -m experiments.mog --report_only     # tables and figures from the finished runs
 """
 from __future__ import annotations
 
@@ -323,7 +323,7 @@ def _progress(done: int, total: int, ran: int, t0: float, job: Job, out: str) ->
 
 
 def worker_command(job: Job, args) -> List[str]:
-    command = [sys.executable, "-m", "bench.mog", "--one", ",".join(map(str, job)),
+    command = [sys.executable, "-m", "experiments.mog", "--one", ",".join(map(str, job)),
                "--steps", str(args.steps), "--snapshot_every", str(args.snapshot_every),
                "--num_samples", str(args.num_samples), "--out", args.out,
                "--threads", str(args.threads)]
