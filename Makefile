@@ -56,10 +56,11 @@ MNIST_DIR ?= ../shared/data/mnist
 smoke-mnist: fid-weights
 	LSGAN_MNIST_DIR=$(MNIST_DIR) $(PY) -m pytest -q -s -m realdata tests/realdata
 
-# The long fuzz run of the data_prep sources (LSGAN_FUZZ_SEEDS seeds per format, default 1000);
-# `make test` runs a short one (tests/data_prep/test_fuzz.py).
+# The long fuzz runs of the data_prep sources and of config files and --set values
+# (LSGAN_FUZZ_SEEDS seeds, default 1000); `make test` runs short ones
+# (tests/data_prep/test_fuzz.py, tests/lsgan_tf/test_config_fuzz.py).
 fuzz: setup
-	$(PY) -m pytest -q -m fuzz tests/data_prep/test_fuzz.py
+	$(PY) -m pytest -q -m fuzz tests/data_prep/test_fuzz.py tests/lsgan_tf/test_config_fuzz.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

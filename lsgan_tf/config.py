@@ -9,12 +9,16 @@ Trainer through the JSON it is given) gets its config from ``resolve``, as Model
     -> ``validate()``
 
 ``apply_overrides`` type-checks each dotted key; ``validate`` checks registry keys (model, loss,
-data source, extractor), enums (strategy, optimizer, noise), ranges, and what the model and the
-data source state they support. Every failure is a ``ConfigError`` whose one-line message names
-the key, the value and what is allowed. Nothing in this module imports TensorFlow, so a bad
-setting is reported in about a second. ``to_json`` / ``from_json`` round trip exactly; a run
-writes its resolved config as ``config.json``, and ``resume_conflicts`` says whether a run may
-resume from a folder written with another config.
+data source, extractor), enums (strategy, optimizer, noise), the bounds of every number, the
+memory a run needs, and what the model and the data source state they support. A config file
+is untrusted input (``lsgan_tf.config_files``: size, encoding, depth and alias limits); every
+section must be a mapping with string keys, every value of its field's type. Every failure is
+a ``ConfigError`` whose one-line message names the key (and the file), the value
+(``lsgan_tf.messages.shown``: escaped and cut short) and what is allowed. Nothing in this module imports
+TensorFlow, so a bad setting is reported in about a second. ``to_json`` / ``from_json`` round
+trip exactly; a run writes its resolved config as ``config.json`` (``load`` reads it back, a
+damaged one a ``ConfigError`` naming the file), and ``resume_conflicts`` says whether a run
+may resume from a folder written with another config.
 """
 from __future__ import annotations
 
@@ -23,11 +27,10 @@ import json
 import typing
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from lsgan_tf.errors import UsageError
-
-
-class ConfigError(UsageError):
-    """A bad override, key or value in an experiment configuration."""
+from lsgan_tf.config_files import json_values, parse_config_file, read_text
+from lsgan_tf.dotted import flatten
+from lsgan_tf.errors import ConfigError
+from lsgan_tf.messages import shown, shown_path, shown_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,8 +235,15 @@ class ExperimentConfig:
     export: ExportConfig = ExportConfig()
 
 
+# --- --set overrides -----------------------------------------------------------------------------
+
+
 def _field_types(cls) -> Dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+def _kind_name(kind: Any) -> str:
+    return "list of strings" if typing.get_origin(kind) is tuple else kind.__name__
 
 
 def _parse_value(text: str, kind: Any, key: str) -> Any:
@@ -253,9 +263,11 @@ def _parse_value(text: str, kind: Any, key: str) -> Any:
             return text
         if typing.get_origin(kind) is tuple:
             return tuple(item.strip() for item in text.split(",") if item.strip())
-    except ValueError:
-        raise ConfigError(f"--set {key}={text}: expected {kind.__name__}, got {text!r}") from None
-    raise ConfigError(f"--set {key}: cannot set a whole section ({kind.__name__}); name a field")
+    except ValueError:  # int() of more than 4,300 digits too
+        raise ConfigError(f"--set {shown_text(key)}={shown_text(text)}: expected "
+                          f"{_kind_name(kind)}, got {shown(text)}") from None
+    raise ConfigError(f"--set {shown_text(key)}: cannot set a whole section ({kind.__name__}); "
+                      "name a field")
 
 
 def _replace_path(node: Any, path: Tuple[str, ...], text: str, full_key: str) -> Any:
@@ -263,13 +275,14 @@ def _replace_path(node: Any, path: Tuple[str, ...], text: str, full_key: str) ->
     head = path[0]
     if head not in types:
         known = ", ".join(f.name for f in dataclasses.fields(node))
-        raise ConfigError(f"--set {full_key}: unknown key {head!r} in {type(node).__name__} "
-                          f"(known: {known})")
+        raise ConfigError(f"--set {shown_text(full_key)}: unknown key {shown(head)} in "
+                          f"{type(node).__name__} (known: {known})")
     if len(path) == 1:
         return dataclasses.replace(node, **{head: _parse_value(text, types[head], full_key)})
     child = getattr(node, head)
     if not dataclasses.is_dataclass(child):
-        raise ConfigError(f"--set {full_key}: {head!r} is a {types[head].__name__}, not a section")
+        raise ConfigError(f"--set {shown_text(full_key)}: {head!r} is a "
+                          f"{_kind_name(types[head])}, not a section")
     return dataclasses.replace(node, **{head: _replace_path(child, path[1:], text, full_key)})
 
 
@@ -277,38 +290,58 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     """Returns ``config`` with each ``a.b=value`` override applied, in order."""
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. optim.lr_d=1e-4")
+            raise ConfigError(f"--set {shown(item)}: expected KEY=VALUE, e.g. optim.lr_d=1e-4")
         key, text = item.split("=", 1)
         config = _replace_path(config, tuple(key.strip().split(".")), text, key.strip())
     return config
+
+
+# --- dictionaries (config files, config.json) ----------------------------------------------------
 
 
 def to_dict(config: Any) -> Dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def _from_dict(cls, values: Dict[str, Any], where: str):
+def _section(values: Any, where: str) -> Mapping[str, Any]:
+    """``values`` when it is a mapping with string keys (a section); else a ``ConfigError``
+    naming the section."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{where or 'config'}: expected a mapping of keys (a section), got "
+                          f"{shown(values)}")
+    for key in values:
+        if not isinstance(key, str):
+            raise ConfigError(f"{where or 'config'}: keys must be strings, got {shown(key)}")
+    return values
+
+
+def _typed(kind: Any, value: Any, key: str) -> Any:
+    """``value`` as a field of type ``kind`` (an int stands for a float), or a ``ConfigError``
+    naming ``key``."""
+    if dataclasses.is_dataclass(kind):
+        return _from_dict(kind, value, key)
+    if typing.get_origin(kind) is tuple:
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+    elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{key}: expected float, got {shown(value)} (beyond the float "
+                              "range)") from None
+    elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{key}: expected {_kind_name(kind)}, got {shown(value)}")
+
+
+def _from_dict(cls, values: Any, where: str):
     types = _field_types(cls)
-    unknown = set(values) - set(types)
+    unknown = [key for key in _section(values, where) if key not in types]
     if unknown:
-        raise ConfigError(f"{where or 'config'}: unknown keys {sorted(unknown)} for {cls.__name__}")
-    kwargs = {}
-    for name, value in values.items():
-        kind = types[name]
-        if dataclasses.is_dataclass(kind):
-            kwargs[name] = _from_dict(kind, value, f"{where}.{name}".lstrip("."))
-        elif kind is float and isinstance(value, int) and not isinstance(value, bool):
-            kwargs[name] = float(value)
-        elif typing.get_origin(kind) is tuple:
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{where}.{name}: expected a list of strings, got {value!r}"
-                                  .lstrip("."))
-            kwargs[name] = tuple(value)
-        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"{where}.{name}: expected {kind.__name__}, got {value!r}".lstrip("."))
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
+        raise ConfigError(f"{where or 'config'}: unknown keys {shown(sorted(unknown))} for "
+                          f"{cls.__name__}")
+    return cls(**{name: _typed(types[name], value, f"{where}.{name}".lstrip("."))
+                  for name, value in values.items()})
 
 
 def from_dict(values: Dict[str, Any]) -> ExperimentConfig:
@@ -317,11 +350,10 @@ def from_dict(values: Dict[str, Any]) -> ExperimentConfig:
 
 def merge_dict(config: Any, values: Mapping[str, Any], where: str = "") -> Any:
     """``config`` with the fields in ``values`` (nested dicts, any subset of keys) replaced,
-    type-checked as ``from_dict`` does."""
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"{where or 'config'}: expected a mapping of keys, got {values!r}")
+    type-checked as ``from_dict`` does: every section a mapping with string keys, every value
+    of its field's type."""
     current = dataclasses.asdict(config)
-    merged = _deep_update(current, values)
+    merged = _deep_update(current, _section(values, where))
     return _from_dict(type(config), merged, where)
 
 
@@ -340,7 +372,8 @@ def to_json(config: ExperimentConfig) -> str:
 
 
 def from_json(text: str) -> ExperimentConfig:
-    return from_dict(json.loads(text))
+    """The config of ``to_json``'s text; a ``ConfigError`` when it is not such JSON."""
+    return from_dict(json_values(text))
 
 
 def save(config: ExperimentConfig, path: str) -> str:
@@ -352,73 +385,52 @@ def save(config: ExperimentConfig, path: str) -> str:
     return path
 
 
-def read_text(path: str) -> str:
-    """A config file's text: through ``tf.io.gfile`` for remote paths (``gs://``...); a local
-    file is read without importing TensorFlow, so a bad config fails fast."""
-    if "://" in path:
-        import tensorflow as tf
-
-        with tf.io.gfile.GFile(path) as handle:
-            return handle.read()
-    try:
-        with open(path, encoding="utf-8") as handle:  # local by the test above
-            return handle.read()
-    except OSError as error:
-        raise ConfigError(f"--config={path}: cannot read it ({error.strerror})") from None
-
-
 def load(path: str) -> ExperimentConfig:
-    """A whole config from a JSON file (``config.json`` of a run)."""
-    return from_json(read_text(path))
-
-
-def parse_config_file(path: str) -> Dict[str, Any]:
-    """The values of a ``--config`` file: JSON, or YAML when it ends in ``.yaml``/``.yml``."""
+    """A whole config from a JSON file (``config.json`` of a run); a ``ConfigError`` naming
+    the file when it cannot be read or does not hold one."""
     text = read_text(path)
-    if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            values = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"--config={path}: not valid YAML: {str(error).splitlines()[0]}") \
-                from None
-    else:
-        try:
-            values = json.loads(text)
-        except ValueError as error:
-            raise ConfigError(f"--config={path}: not valid JSON: {error}") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"--config={path}: expected a mapping of sections, got {type(values).__name__}")
-    return values
+    try:
+        return from_json(text)
+    except ConfigError as error:
+        raise ConfigError(f"{shown_path(path)}: {error}") from None
 
 
 def resolve(preset: str, config_file: Optional[str] = None,
-            overrides: Sequence[str] = (), needs_data_path: bool = False) -> ExperimentConfig:
+            overrides: Sequence[str] = (), needs_data_path: bool = False,
+            check_memory: bool = True) -> ExperimentConfig:
     """The one chain: preset -> config file -> ``--set`` overrides -> ``validate()``.
 
     A config file may hold any subset of keys (a whole ``config.json`` repeats that run);
     ``name`` in it replaces the preset's name. Raises ``ConfigError`` on any bad setting.
+    ``check_memory``: see ``validate``.
     """
     from lsgan_tf.registry import PRESETS
 
     if preset not in PRESETS:
-        raise ConfigError(f"--preset={preset}: unknown preset; known presets: {', '.join(PRESETS.names())}")
+        raise ConfigError(f"--preset={shown_text(preset)}: unknown preset; known presets: "
+                          f"{', '.join(PRESETS.names())}")
     config = PRESETS.get(preset)()
     if config_file:
-        config = merge_dict(config, parse_config_file(config_file))
+        values = parse_config_file(config_file)
+        try:
+            config = merge_dict(config, values)
+        except ConfigError as error:
+            raise ConfigError(f"--config={shown_path(config_file)}: {error}") from None
     config = apply_overrides(config, overrides)
-    validate(config, needs_data_path=needs_data_path)
+    validate(config, needs_data_path=needs_data_path, check_memory=check_memory)
     return config
 
 
-def validate(config: ExperimentConfig, needs_data_path: bool = False) -> ExperimentConfig:
+def validate(config: ExperimentConfig, needs_data_path: bool = False,
+             check_memory: bool = True) -> ExperimentConfig:
     """Checks every key of ``config`` (see ``lsgan_tf.validation``); returns it unchanged or
     raises ``ConfigError``. ``needs_data_path``: ``data.source=tfrecord`` must name a folder
-    (standalone training; in the pipeline the Trainer fills it with the Examples artifact)."""
+    (standalone training; in the pipeline the Trainer fills it with the Examples artifact).
+    ``check_memory``: the run must fit this machine's memory (``lsgan_tf.memory_estimate``);
+    False where another machine trains (``lsgan compile``: the Trainer's pod checks)."""
     from lsgan_tf.validation import check_config
 
-    check_config(config, needs_data_path)
+    check_config(config, needs_data_path, check_memory)
     return config
 
 
@@ -427,19 +439,6 @@ def validate(config: ExperimentConfig, needs_data_path: bool = False) -> Experim
 # the objective. Training length, logging, learning rates (the divergence guard's advice),
 # strategy, data path and evaluation may change.
 FIXED_ON_RESUME = ("model.", "loss.", "data.source", "optim.optimizer", "train.ema_decay")
-
-
-def flatten(config: Any, prefix: str = "") -> Dict[str, Any]:
-    """{"model.noise.dim": 64, ...}: every leaf of a config by dotted key."""
-    flat: Dict[str, Any] = {}
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        key = f"{prefix}{field.name}"
-        if dataclasses.is_dataclass(value):
-            flat.update(flatten(value, key + "."))
-        else:
-            flat[key] = value
-    return flat
 
 
 def resume_conflicts(saved: ExperimentConfig, new: ExperimentConfig) -> List[str]:

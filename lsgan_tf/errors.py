@@ -3,6 +3,9 @@
 ``UsageError``: what the user asked for cannot be done as asked (a setting, a path, a data set);
 one line, exit status 2, because nothing is wrong with the program.
 
+``ConfigError``: the ``UsageError`` of the config chain (a bad override, key, value or config
+file; ``lsgan_tf.config``, ``lsgan_tf.validation``).
+
 ``storage_failure(error)``: a write refused by the storage itself (a full disk, a read-only file
 system, a quota, no permission), however deep in TensorFlow, Beam or TFX it was raised and
 however they wrapped it (an ``OSError`` in the exception's chain, or its text in a wrapper's
@@ -22,6 +25,10 @@ STORAGE_TEXTS = tuple(os.strerror(code) for code in STORAGE_ERRNOS)
 
 class UsageError(ValueError):
     """A bad setting or input, reported as one line (exit status 2)."""
+
+
+class ConfigError(UsageError):
+    """A bad override, key or value in an experiment configuration."""
 
 
 def _chain(error: BaseException):

@@ -19,9 +19,12 @@ def define_config_flags() -> None:
                               "--set optim.lr_d=1e-4 --set model.image_size=32.")
 
 
-def resolve_from_flags(flag_overrides: Sequence[str] = (), needs_data_path: bool = False):
-    """The resolved, validated config (raises ``ConfigError``; imports no TensorFlow)."""
+def resolve_from_flags(flag_overrides: Sequence[str] = (), needs_data_path: bool = False,
+                       check_memory: bool = True):
+    """The resolved, validated config (raises ``ConfigError``; imports no TensorFlow).
+    ``check_memory``: the run must fit this machine's memory; False for a command whose run
+    trains on another machine (``lsgan compile``)."""
     from lsgan_tf.config import resolve
 
     return resolve(FLAGS.preset, FLAGS.config, list(flag_overrides) + list(FLAGS.set),
-                   needs_data_path=needs_data_path)
+                   needs_data_path=needs_data_path, check_memory=check_memory)

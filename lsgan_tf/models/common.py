@@ -1,6 +1,8 @@
 """What every model builder shares: ``GanModels`` (what a builder returns), ``ModelSupport``
-(what a builder states it can build, checked by ``config.validate()`` before TensorFlow loads)
-and ``build_models``. Nothing here imports Keras; the layers are in ``models.layers``.
+(what a builder states it can build, checked by ``config.validate()`` before TensorFlow loads),
+``WeightLayer`` (what a builder states its weights are, for the memory estimate:
+``@MODELS.register(name, weights=FUNCTION)``, FUNCTION(model config) -> [WeightLayer]) and
+``build_models``. Nothing here imports Keras; the layers are in ``models.layers``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,21 @@ class GanModels(NamedTuple):
     discriminator: Any
     output_activation: str
     conditional: bool
+
+
+class WeightLayer(NamedTuple):
+    """One layer's weights as a model states them for ``lsgan_tf.memory_estimate``: kernel and
+    one bias or batch-norm offset per unit (a lower estimate of what Keras builds), the
+    ``model.*`` settings its size grows with, and whether G owns it."""
+    weights: int
+    keys: Tuple[str, ...]
+    generator: bool
+
+
+def weight_layer(fan_in: int, units: int, generator: bool, *keys: str) -> WeightLayer:
+    """A dense or convolution layer: fan_in x units kernel weights + units; ``keys`` are
+    ``model.`` fields (``"g_width"``)."""
+    return WeightLayer(fan_in * units + units, tuple(f"model.{key}" for key in keys), generator)
 
 
 @dataclasses.dataclass(frozen=True)

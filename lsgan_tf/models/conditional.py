@@ -9,10 +9,27 @@ D: conv 5x5/2 to phi_dim + 1 channels (257 in the paper), LReLU -> concat Phi(y)
 """
 from __future__ import annotations
 
-from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
+from typing import List
+
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport, WeightLayer, weight_layer
 
 
-@MODELS.register("conditional", supports=ModelSupport(size_multiple=4, conditional=True))
+def weight_layers(m) -> List[WeightLayer]:
+    """The weights of the networks below (``WeightLayer``, for ``lsgan_tf.memory_estimate``)."""
+    q2, p, k, c = (m.image_size // 4) ** 2, m.phi_dim, m.num_classes, m.channels
+    gw, dw, dd = m.g_width, m.d_width, m.d_dense
+    return [weight_layer(k, p, True, "num_classes", "phi_dim"),
+            weight_layer(m.noise.dim + p, q2 * gw, True, "noise.dim", "image_size", "g_width"),
+            weight_layer(25 * gw, gw, True, "g_width"), weight_layer(25 * gw, c, True, "g_width"),
+            weight_layer(k, p, False, "num_classes", "phi_dim"),
+            weight_layer(25 * c, p + 1, False, "phi_dim"),
+            weight_layer(25 * (2 * p + 1), dw, False, "phi_dim", "d_width"),
+            weight_layer(q2 * dw + p, dd, False, "image_size", "d_width", "d_dense"),
+            weight_layer(dd + p, 1, False, "d_dense")]
+
+
+@MODELS.register("conditional", weights=weight_layers,
+                 supports=ModelSupport(size_multiple=4, conditional=True))
 def build(config) -> GanModels:
     import keras
 

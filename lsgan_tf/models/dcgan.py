@@ -7,12 +7,29 @@ D: conv 5x5/2 d_width, LReLU -> (n - 1) convs 5x5/2 doubling the width (BN, LReL
 """
 from __future__ import annotations
 
-from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
+from typing import List
+
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport, WeightLayer, weight_layer
 
 SIZES = (32, 64, 128)
 
 
-@MODELS.register("dcgan", supports=ModelSupport(image_sizes=SIZES, conditional=False))
+def weight_layers(m) -> List[WeightLayer]:
+    """The weights of the networks below (``WeightLayer``, for ``lsgan_tf.memory_estimate``): n =
+    log2(image_size / 4) stride-2 layers each way."""
+    n = max(1, (max(m.image_size, 4) // 4).bit_length() - 1)
+    top, dw, c = m.g_width * 2 ** (n - 1), m.d_width, m.channels
+    layers = [weight_layer(m.noise.dim, 16 * top, True, "noise.dim", "g_width")]
+    layers += [weight_layer(25 * (top >> i), top >> (i + 1), True, "g_width")
+               for i in range(n - 1)]
+    layers += [weight_layer(25 * (top >> (n - 1)), c, True, "g_width"),
+               weight_layer(25 * c, dw, False, "d_width")]
+    layers += [weight_layer(25 * dw << (i - 1), dw << i, False, "d_width") for i in range(1, n)]
+    return layers + [weight_layer(16 * (dw << (n - 1)), 1, False, "d_width")]
+
+
+@MODELS.register("dcgan", weights=weight_layers,
+                 supports=ModelSupport(image_sizes=SIZES, conditional=False))
 def build(config) -> GanModels:
     import keras
 

@@ -53,7 +53,9 @@ Layer names are compare_gan's (``g_fc1`` ... ``g_dc4``, ``d_conv1`` ... ``d_fc4`
 """
 from __future__ import annotations
 
-from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
+from typing import List
+
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport, WeightLayer, weight_layer
 
 SIZES = (28,)
 # compare_gan's ops.batch_norm: tf.contrib.layers.batch_norm(decay=0.999, epsilon=0.001); the
@@ -61,7 +63,21 @@ SIZES = (28,)
 BN = {"momentum": 0.9, "epsilon": 1e-3}
 
 
-@MODELS.register("infogan", supports=ModelSupport(image_sizes=SIZES, channels=(1, 3),
+def weight_layers(m) -> List[WeightLayer]:
+    """The weights of the networks below (``WeightLayer``, for ``lsgan_tf.memory_estimate``)."""
+    q2, gw, dw, dd, c = (m.image_size // 4) ** 2, m.g_width, m.d_width, m.d_dense, m.channels
+    return [weight_layer(m.noise.dim, 16 * gw, True, "noise.dim", "g_width"),
+            weight_layer(16 * gw, q2 * 2 * gw, True, "g_width", "image_size"),
+            weight_layer(16 * 2 * gw, gw, True, "g_width"),
+            weight_layer(16 * gw, c, True, "g_width"),
+            weight_layer(16 * c, dw, False, "d_width"),
+            weight_layer(16 * dw, 2 * dw, False, "d_width"),
+            weight_layer(q2 * 2 * dw, dd, False, "image_size", "d_width", "d_dense"),
+            weight_layer(dd, 1, False, "d_dense")]
+
+
+@MODELS.register("infogan", weights=weight_layers,
+                 supports=ModelSupport(image_sizes=SIZES, channels=(1, 3),
                                                   conditional=False))
 def build(config) -> GanModels:
     import keras

@@ -8,7 +8,10 @@ to nearly one point, and D then cannot see the modes for tens of thousands of st
 """
 from __future__ import annotations
 
-from lsgan_tf.models.common import POINTS, GanModels, MODELS, ModelSupport
+from typing import List
+
+from lsgan_tf.models.common import (POINTS, GanModels, MODELS, ModelSupport, WeightLayer,
+                                    weight_layer)
 
 POINT_DIM = 2
 INIT_GAIN = 1.4
@@ -28,7 +31,17 @@ def _mlp(inputs, hidden: int, out: int, prefix: str):
     return _dense(out, f"{prefix}_out", dtype="float32")(x)  # float32 under mixed precision
 
 
-@MODELS.register("mog_mlp", supports=ModelSupport(outputs=POINTS, conditional=False))
+def weight_layers(m) -> List[WeightLayer]:
+    """The weights of the networks below (``WeightLayer``, for ``lsgan_tf.memory_estimate``)."""
+    h = m.hidden
+    return [weight_layer(m.noise.dim, h, True, "noise.dim", "hidden"),
+            weight_layer(h, h, True, "hidden"),
+            weight_layer(h, 2, True, "hidden"), weight_layer(2, h, False, "hidden"),
+            weight_layer(h, h, False, "hidden"), weight_layer(h, 1, False, "hidden")]
+
+
+@MODELS.register("mog_mlp", weights=weight_layers,
+                 supports=ModelSupport(outputs=POINTS, conditional=False))
 def build(config) -> GanModels:
     import keras
 

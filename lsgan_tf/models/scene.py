@@ -7,10 +7,24 @@ D: conv 5x5/2 64, LReLU(0.2) -> conv 5x5/2 128, 256, 512 (each BN, LReLU) -> den
 """
 from __future__ import annotations
 
-from lsgan_tf.models.common import GanModels, MODELS, ModelSupport
+from typing import List
+
+from lsgan_tf.models.common import GanModels, MODELS, ModelSupport, WeightLayer, weight_layer
 
 
-@MODELS.register("lsun_112", supports=ModelSupport(image_sizes=(112,), conditional=False))
+def weight_layers(m) -> List[WeightLayer]:
+    """The weights of the networks below (``WeightLayer``, for ``lsgan_tf.memory_estimate``)."""
+    w, dw, c = m.g_width, m.d_width, m.channels
+    widths = [w, w, w, w, w, w // 2, w // 4, c]
+    layers = [weight_layer(m.noise.dim, 49 * w, True, "noise.dim", "g_width")]
+    layers += [weight_layer(9 * widths[i], widths[i + 1], True, "g_width") for i in range(7)]
+    layers += [weight_layer(25 * c, dw, False, "d_width")]
+    layers += [weight_layer(25 * dw * mult, 2 * dw * mult, False, "d_width") for mult in (1, 2, 4)]
+    return layers + [weight_layer(49 * 8 * dw, 1, False, "d_width")]
+
+
+@MODELS.register("lsun_112", weights=weight_layers,
+                 supports=ModelSupport(image_sizes=(112,), conditional=False))
 def build(config) -> GanModels:
     import keras
 
