@@ -14,6 +14,12 @@ says why); with Dask ``--dask_npartitions`` defaults to 64, so the input shards 
 cluster. Ends with a summary (counts per split, rejects per reason, output path); the exit
 status is 2 for a usage or input error (before anything runs), 1 when no record was written,
 else 0.
+
+``--output`` follows the output-folder contract (``lsgan_tf.output_folder``): an absent or
+empty folder, or a prepared dataset an earlier ``lsgan prep`` made (which ``--overwrite``
+replaces); a folder of other files is refused, ``--overwrite`` or not, and so is an output
+inside ``--input`` or holding it. Checked before Beam runs; a remote output is looked at
+through Beam's ``FileSystems``.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from absl import flags
 from data_prep.options import CHARSET_ALL, CHARSETS, NUM_SHARDS, PrepOptions
 from data_prep.source import InputError
 from lsgan_tf import example_schema as schema
+from lsgan_tf import output_folder
 
 flags.DEFINE_string("source", None, "source plugin: digits, folder, hwdb, idx, lsun, tfds")
 flags.DEFINE_string("input", None, "input path (LMDB, .gnt files/dir/glob, folder, IDX file "
@@ -41,7 +48,8 @@ flags.DEFINE_float("eval_fraction", 0.1, "share of records in Split-eval (stable
 flags.DEFINE_integer("max_records", None, "read at most this many records")
 flags.DEFINE_bool("transpose", False, "idx: images are stored transposed (EMNIST)")
 flags.DEFINE_string("tfds_data_dir", None, "tfds: directory of the prepared TFDS dataset")
-flags.DEFINE_bool("overwrite", False, "replace a dataset already prepared in --output")
+flags.DEFINE_bool("overwrite", False, "replace a dataset an earlier `lsgan prep` made in "
+                  "--output (a folder of other files is refused all the same)")
 flags.DEFINE_integer("num_shards", NUM_SHARDS, "TFRecord files of the two splits together, dealt by "
                      "--eval_fraction (each split at least one); also how many workers write: "
                      "raise it for large inputs on a cluster")
@@ -125,15 +133,43 @@ def _layout(output_dir: str) -> List[str]:
         for name in (schema.LABELS_FILE, schema.STATS_FILE, schema.REJECTS_DIR)]
 
 
-WRITE_PROBE = ".lsgan-prep-write-check"
+def _beam_names(folder: str) -> Optional[List[str]]:
+    """The top-level entries of ``folder`` on any Beam file system; None when it holds
+    nothing (object stores have no empty folders)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    prefix = folder.rstrip("/") + "/"
+    found = FileSystems.match([prefix + "**"])[0].metadata_list
+    return sorted({item.path[len(prefix):].split("/")[0] for item in found}) or None
+
+
+def _beam_read(path: str) -> bytes:
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def _beam_write(path: str, data: bytes) -> None:
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write(data)
+
+
+BEAM_STORAGE = output_folder.Storage(_beam_names, _beam_read, _beam_write)  # remote outputs
 
 
 def claim_output(output_dir: str, overwrite: bool) -> None:
-    """Refuses an output that already holds a prepared dataset, or deletes it (overwrite);
-    then writes and deletes an empty file there, so that an output the storage refuses (a
-    read-only file system, no permission) fails before the pipeline runs."""
+    """The output-folder contract (module docstring): ``UsageError`` for a folder that is not
+    absent, empty or a prepared dataset; one that holds a prepared dataset is refused, or
+    deleted (``overwrite``); then the marker is written, so that an output the storage refuses
+    (a read-only file system, no permission) fails before the pipeline runs."""
     from apache_beam.io.filesystems import FileSystems
 
+    output_folder.check(output_dir, output_folder.PREPARED, BEAM_STORAGE)
     existing = [path for path in _layout(output_dir) if FileSystems.exists(path)]
     if existing and not overwrite:
         raise UsageError(f"{output_dir} already holds a prepared dataset "
@@ -141,15 +177,14 @@ def claim_output(output_dir: str, overwrite: bool) -> None:
                          "pass --overwrite to replace it")
     if existing:
         FileSystems.delete(existing)
-    probe = os.path.join(output_dir, WRITE_PROBE)  # a read-only output fails here, at once
-    with FileSystems.create(probe) as handle:
-        handle.write(b"")
-    FileSystems.delete([probe])
+    output_folder.mark(output_dir, output_folder.PREPARED, BEAM_STORAGE)
 
 
 def check_arguments(source_name: Optional[str], input_path: Optional[str],
                     output_dir: Optional[str], options: PrepOptions):
-    """The source to run; ``KeyError`` for an unknown one, ``UsageError`` for missing flags."""
+    """The source to run; ``KeyError`` for an unknown one, ``UsageError`` for missing flags,
+    an empty ``--output``, an output inside the input or holding it, and an output folder that
+    the contract refuses (module docstring)."""
     from data_prep.prepare import make_source
 
     if not source_name:
@@ -157,8 +192,11 @@ def check_arguments(source_name: Optional[str], input_path: Optional[str],
     source = make_source(source_name, input_path or "", options)
     if source.needs_input and not input_path:
         raise UsageError(f"--input is required for --source={source_name}")
-    if not output_dir:
+    if output_dir is None:
         raise UsageError("--output is required")
+    output_folder.check_path_flag("--output", output_dir)
+    output_folder.check_apart("--output", output_dir, "--input", input_path)
+    output_folder.check(output_dir, output_folder.PREPARED, BEAM_STORAGE)
     return source
 
 
@@ -167,8 +205,9 @@ def run(source_name: str, input_path: Optional[str], output_dir: str, options: P
     """Runs the pipeline and returns the stats it wrote to stats.json.
 
     Before anything runs (and before ``overwrite`` deletes a previous output): an unusable
-    input raises ``InputError`` while the pipeline is built, an output that already holds a
-    prepared dataset ``UsageError`` unless ``overwrite``.
+    input raises ``InputError`` while the pipeline is built; an output folder the contract
+    refuses, or one that already holds a prepared dataset unless ``overwrite``, raises
+    ``UsageError`` (``claim_output``).
     """
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems

@@ -1,6 +1,8 @@
-"""The root of a local ``lsgan run``: one run at a time, and a metadata store that opens.
+"""The root of a local ``lsgan run``: ours, one run at a time, and a metadata store that opens.
 
 ``claim(root)`` is taken before TFX loads and held for the whole run:
+  - the root must be absent, empty or one an earlier ``lsgan run`` made, and is marked as a
+    pipeline root (``lsgan_tf.output_folder``): a folder of the user's files is refused;
   - ``<root>/run.lock`` is locked with ``flock`` (released by the kernel when the process ends,
     killed or not); a second ``lsgan run`` on the same root fails at once with a ``UsageError``
     naming the process that holds it, instead of racing on SQLite and the serving folder;
@@ -13,16 +15,13 @@ run on Kubeflow: ``lsgan compile``).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
-import time
 from typing import Iterator
 
-from lsgan_tf import paths
+from lsgan_tf import output_folder, paths
 from lsgan_tf.errors import UsageError
 
-LOCK_FILE = "run.lock"
 METADATA_FILE = "metadata.sqlite"
 
 
@@ -45,27 +44,13 @@ def check_metadata(path: str) -> None:
 
 @contextlib.contextmanager
 def claim(root: str) -> Iterator[str]:
-    """Holds ``<root>/run.lock`` for the ``with`` block after checking the metadata store;
-    yields the absolute root. See the module docstring."""
+    """Claims the root (``output_folder.claim``: checked, marked, ``run.lock`` held) for the
+    ``with`` block, then checks the metadata store; yields the absolute root. See the module
+    docstring."""
     if paths.is_remote(root):
         raise UsageError(f"--root={root}: `lsgan run` keeps its SQLite metadata beside the "
                          "artifacts and needs a local folder; run remote roots on Kubeflow "
                          "(`lsgan compile --root=...`, docs/KUBEFLOW.md)")
-    root = os.path.abspath(root)
-    os.makedirs(root, exist_ok=True)
-    lock_path = os.path.join(root, LOCK_FILE)
-    handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-            raise UsageError(f"another `lsgan run` is using --root={root} ({holder}); wait for "
-                             f"it to end or choose another --root") from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}"
-                  .encode(), 0)
+    with output_folder.claim(root, output_folder.PIPELINE) as root:
         check_metadata(os.path.join(root, METADATA_FILE))
         yield root
-    finally:
-        os.close(handle)

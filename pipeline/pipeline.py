@@ -1,6 +1,11 @@
 """``create_pipeline``: ExampleGen (Beam, data_prep) -> Trainer (lsgan_tf) -> GanEvaluator
 (+ the last blessed model as baseline) -> Pusher (only blessed models, TF Serving layout).
 
+``pipeline_name`` (``lsgan_<name>`` locally, and so the serving folder
+``<root>/serving/<pipeline_name>``) must be one plain folder name
+(``lsgan_tf.output_folder.check_name``): no config ``name`` pushes a model outside its root,
+whoever builds the pipeline.
+
 The pipeline carries one resolved, validated ``ExperimentConfig`` (``lsgan_tf.config.resolve``):
 the Trainer gets its JSON in ``custom_config`` (so caching follows the values), the evaluator
 its ``eval`` part, and the ExampleGen prepares images at the model's size and channels unless
@@ -27,6 +32,7 @@ from components.evaluator.component import GanEvaluator
 from components.example_gen.component import LsganExampleGen
 from components.trainer.module import trainer_custom_config
 from lsgan_tf.config import ExperimentConfig
+from lsgan_tf.output_folder import check_name
 
 TRAINER_RUN_FN = "components.trainer.module.run_fn"
 
@@ -42,8 +48,10 @@ def create_pipeline(*, pipeline_name: str, pipeline_root: str, config: Experimen
 
     ``kubeflow=True`` resolves the baseline with TFX's ``LatestBlessedModelStrategy`` (the only
     blessed-model resolver KubeflowV2DagRunner compiles); locally ``LatestBlessedOtherModelStrategy``
-    keeps the evaluator cacheable when the Trainer was cached.
+    keeps the evaluator cacheable when the Trainer was cached. ``UsageError`` for a
+    ``pipeline_name`` that is not one plain folder name (of TFX's 63 characters at most).
     """
+    check_name("pipeline_name", pipeline_name, max_length=63)
     model = config.model
     makes_images = model.image_size > 0
     example_gen = LsganExampleGen(

@@ -13,13 +13,18 @@ LOCAL_ONLY_CALLS = {"open", "os.path.exists", "os.path.isfile", "os.path.isdir",
                     "os.rename", "os.walk", "os.mkdir", "io.open"}
 LOCAL_ONLY_MODULES = {"shutil", "glob"}
 ALLOWED = {
-    # A local --config file is read before TensorFlow loads, so that a bad setting fails in
-    # about a second; a remote one (scheme://) goes through tf.io.gfile in the same function.
-    ("lsgan_tf/config.py", "open"),
     # `lsgan run`'s root is local by contract (SQLite and flock need one; a scheme:// root is
     # refused first) and is locked and checked before TensorFlow loads.
-    ("pipeline/local_root.py", "os.makedirs"),
     ("pipeline/local_root.py", "os.path.exists"),
+    # Output folders (`--out`, `--root`, `--output`): a local one is checked, marked and locked
+    # before TensorFlow loads; a remote one goes through tf.io.gfile or Beam's FileSystems in
+    # the same functions.
+    ("lsgan_tf/output_folder.py", "os.listdir"),
+    ("lsgan_tf/output_folder.py", "os.makedirs"),
+    ("lsgan_tf/output_folder.py", "open"),
+    ("lsgan_tf/output_folder.py", "os.rename"),
+    # The memory estimate reads the container's memory limit from /sys/fs/cgroup.
+    ("lsgan_tf/memory_estimate.py", "open"),
     # train.precision=auto reads the CPU's flags from /proc/cpuinfo, a system file.
     ("lsgan_tf/precision.py", "open"),
 }

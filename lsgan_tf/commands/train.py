@@ -10,21 +10,28 @@ data is used. Running again with the same ``--out`` resumes from the latest chec
 model, loss, data and optimiser settings match the run's ``config.json``; training length and
 logging may change.
 
+``--out`` follows the output-folder contract (``lsgan_tf.output_folder``): an absent or empty
+folder, or a run folder an earlier ``lsgan train`` made; anything else is refused before a
+write. While it trains, ``lsgan train`` holds ``<out>/run.lock`` (a local ``--out``): a second
+``lsgan train`` on the same ``--out`` fails at once, naming the process that holds it.
+
 SIGTERM (Kubernetes, preemptible VMs) saves a checkpoint at the current step, prints
 ``lsgan train: preempted (SIGTERM) at step N: checkpoint saved to ...`` and exits with 143
 (128 + SIGTERM); the same command resumes from step N. With ``--set train.strategy=multi_worker``
-and ``TF_CONFIG``, run the same command in every worker: only the chief writes to ``--out``.
+and ``TF_CONFIG``, run the same command in every worker: only the chief writes to ``--out``,
+so only the chief checks, marks and locks it (``lsgan_tf.cluster_role``).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 
 from absl import flags
 
-from lsgan_tf import paths
-
+from lsgan_tf import output_folder, paths
+from lsgan_tf.cluster_role import writes_outputs
 from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
 
 FLAGS = flags.FLAGS
@@ -65,16 +72,26 @@ def print_summary(result, seconds: float) -> None:
 def main(argv) -> None:
     if len(argv) > 1:
         sys.exit(f"lsgan train: unexpected arguments {argv[1:]}")
+    out = output_folder.check_path_flag("--out", FLAGS.out)
     config = resolve_from_flags(flag_overrides(FLAGS.data, FLAGS.steps), needs_data_path=True)
     if config.eval.every:
         from lsgan_tf.metrics import fid_weights
 
         fid_weights.check_config(config.eval, ("select_extractor",))
+    with contextlib.ExitStack() as held:
+        if writes_outputs(config.train.strategy):
+            held.enter_context(output_folder.claim(out, output_folder.TRAIN))
+        run(config, out)
+
+
+def run(config, out: str) -> None:
+    """Trains into ``out`` (claimed by the caller) and prints the summary; a divergence is
+    one line (exit 1), a preemption one line and exit status 143."""
     from lsgan_tf.training import EXIT_PREEMPTED, Preempted, TrainingDiverged, train
 
     start = time.time()
     try:
-        result = train(config, FLAGS.out)
+        result = train(config, out)
     except TrainingDiverged as error:
         sys.exit(f"lsgan train: {error}")
     except Preempted as stop:

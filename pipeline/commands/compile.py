@@ -6,7 +6,11 @@
 
 The config is resolved and validated before TFX loads, and travels in the spec whole.
 ``--root`` is where the cluster writes every artifact (a bucket: ``gs://...``); a local path
-is accepted with a warning, since the cluster's pods cannot see this machine's disk.
+is accepted with a warning, since the cluster's pods cannot see this machine's disk. As for
+``lsgan run`` (``lsgan_tf.output_folder``), before TFX loads: ``name`` must be one plain folder
+name (the serving folder ``<root>/serving/lsgan_<name>``), ``--root`` and ``--output`` may not
+be empty, and the root may not be inside ``--input`` nor hold it (compared as paths of one
+scheme: this machine cannot look into the cluster's storage).
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import sys
 
 from absl import flags
 
+from lsgan_tf import output_folder
 from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
 
 FLAGS = flags.FLAGS
@@ -55,8 +60,18 @@ def trainer_resources():
                             FLAGS.trainer_accelerator_count)
 
 
+def check_paths(config) -> None:
+    """``UsageError`` for an empty ``--root`` or ``--output``, a ``name`` that is not one plain
+    folder name, or a root inside ``--input`` or holding it."""
+    output_folder.check_name("name", config.name)
+    output_folder.check_path_flag("--root", FLAGS.root)
+    output_folder.check_path_flag("--output", FLAGS.output)
+    output_folder.check_apart("--root", FLAGS.root, "--input", FLAGS.input)
+
+
 def main(argv) -> None:
-    config = resolve_from_flags()
+    config = resolve_from_flags(check_memory=False)  # the Trainer pod checks its own memory
+    check_paths(config)
     resources = trainer_resources()
     if "://" not in FLAGS.root:
         print(f"lsgan compile: warning: --root={FLAGS.root} is a local path; the cluster's pods "

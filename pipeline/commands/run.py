@@ -8,6 +8,11 @@ validated before TFX loads; the pipeline carries it whole. Ends with the scores,
 model was blessed, where the pushed model, the sample grid, the metadata and the TensorBoard
 logs are, and the command to open TensorBoard. One run at a time per root
 (``pipeline.local_root``: a lock, and a metadata store that must open).
+
+The root follows the output-folder contract (``lsgan_tf.output_folder``): absent, empty or a
+root an earlier ``lsgan run`` made; it may not be inside ``--input`` nor hold it; ``name``
+(the default root ``runs/pipeline/<name>``, the serving folder ``<root>/serving/lsgan_<name>``)
+is one plain folder name. Each is checked before TFX loads.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import time
 
 from absl import flags
 
+from lsgan_tf import output_folder
 from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
 from lsgan_tf.errors import UsageError
 
@@ -57,6 +63,16 @@ def pipeline_source(config) -> str:
     return source
 
 
+def pipeline_root(config) -> str:
+    """``--root``, or ``runs/pipeline/<name>``; ``UsageError`` for an empty ``--root``, a
+    ``name`` that is not a plain folder name, or a root inside ``--input`` or holding it."""
+    output_folder.check_name("name", config.name)
+    root = output_folder.check_path_flag("--root", FLAGS.root) if FLAGS.root is not None \
+        else f"runs/pipeline/{config.name}"
+    output_folder.check_apart("--root", root, "--input", FLAGS.input)
+    return root
+
+
 def main(argv) -> None:
     config = resolve_from_flags(eval_overrides())
     from lsgan_tf.metrics import fid_weights
@@ -65,7 +81,7 @@ def main(argv) -> None:
     fid_weights.check_config(config.eval)  # missing FID weights: one line, before TFX loads
 
     start = time.time()
-    with claim(FLAGS.root or f"runs/pipeline/{config.name}") as root:
+    with claim(pipeline_root(config)) as root:
         source = pipeline_source(config)
         from pipeline.local_runner import run_local  # TFX loads here, once the root is ours
         from pipeline.summary import format_summary, latest_outputs

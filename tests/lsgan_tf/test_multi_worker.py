@@ -98,8 +98,8 @@ def test_two_workers_write_once_and_match_mirrored(tmp_path):
     assert "saved model" in chief.stdout()
     assert "worker 1 of 2: the chief writes the run's files" in worker.stdout()
     assert "saved model" not in worker.stdout()
-    assert sorted(os.listdir(out)) == ["checkpoints", "config.json", "logs", "samples",
-                                       "saved_model"]
+    assert sorted(os.listdir(out)) == [".lsgan-output", "checkpoints", "config.json", "logs",
+                                       "run.lock", "samples", "saved_model"]
     assert sorted(os.listdir(out / "samples")) == ["final.png", "step_000010.png",
                                                    "step_000020.png"]
     events = os.listdir(out / "logs")
@@ -239,7 +239,8 @@ def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_
         assert len(stopped) == 1, stopped
         step = stopped.pop()
         assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{step}")
-        assert sorted(os.listdir(out)) == ["checkpoints", "config.json", "logs"]
+        assert sorted(os.listdir(out)) == [".lsgan-output", "checkpoints", "config.json",
+                                           "logs", "run.lock"]
         ports = free_ports(2)
         runs += [workers.start(args, f"again{i}", tf_config(ports, i)) for i in range(2)]
         for run in runs[2:]:

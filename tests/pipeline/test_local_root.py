@@ -52,7 +52,7 @@ def test_lsgan_run_on_a_held_root_exits_2_before_doing_anything(tmp_path):
     assert line.startswith(f"lsgan run: another `lsgan run` is using --root={tmp_path} "
                            f"(pid {os.getpid()}, since "), line
     assert line.endswith("); wait for it to end or choose another --root"), line
-    assert sorted(os.listdir(tmp_path)) == ["run.lock"]
+    assert sorted(os.listdir(tmp_path)) == [".lsgan-output", "run.lock"]
 
 
 def test_a_sound_store_passes_and_a_truncated_one_is_named_with_the_way_out(tmp_path):
