@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Tuple
 
 from absl import flags
 
+from data_prep.dask_faults import worker_loss
 from data_prep.options import CHARSET_ALL, CHARSETS, NUM_SHARDS, PrepOptions
 from data_prep.source import InputError
 from lsgan_tf import example_schema as schema
@@ -283,6 +284,11 @@ def main(argv: List[str]) -> None:
                     overwrite=FLAGS.overwrite, num_shards=FLAGS.num_shards)
     except (InputError, UsageError) as error:
         _fail(error, 2)
+    except Exception as error:  # noqa: BLE001 (only a lost dask worker becomes one line)
+        message = worker_loss(error, FLAGS.output)
+        if message is None:
+            raise
+        _fail(message, 1)
     print(summary(stats, FLAGS.output))
     if not sum(stats["written"].values()):
         _fail("nothing usable was made (every record was rejected or skipped)", 1)

@@ -15,8 +15,14 @@ At every multiple of ``eval.every`` and at the last step, ``training.train`` cal
      TensorBoard scalar ``eval/<select>`` and replaces ``<out>/best.json``
      (``selection.BestRecord``) atomically: a temporary file renamed over it.
 A resumed run reads ``best.json`` back (``BestRecord.resumed_at``); a fresh run (step 0) or a
-record of another ``eval.select`` starts a new one. ``export_best`` restores the best
-checkpoint's export generator into a new, undistributed copy and exports that.
+record of another ``eval.select`` starts a new one. Damage is named, not trained past: a
+``best.json`` that cannot be read is moved aside to ``best.json.damaged-<time>`` and a new
+record starts; a best checkpoint that is not intact (``resume.damage``) is forgotten, its files
+moved into ``checkpoints/best/damaged-<time>/``, and the best is chosen again from the next
+score on (one line each). The best checkpoint is looked for in this run's
+``checkpoints/best/``, so a run folder moved elsewhere (``previous-<time>/``) still finds it.
+``export_best`` restores the best checkpoint's export generator into a new, undistributed copy
+and exports that.
 
 Scoring touches no random state of training (stateless fixed noise, inference only), so the
 weights stay a function of (config, seed, step); ``SelectionScorer`` (whose extractor training
@@ -24,6 +30,7 @@ seeds Keras) is built before the trainer seeds and builds its models.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -33,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from lsgan_tf import data as data_lib
-from lsgan_tf import example_schema, export, images, prepared
+from lsgan_tf import example_schema, export, images, paths, prepared, resume
 from lsgan_tf import precision as precision_lib
 from lsgan_tf.config import ConfigError
 from lsgan_tf.metrics.evaluate import sample_labels, score_samples, training_data
@@ -41,6 +48,7 @@ from lsgan_tf.metrics.extractors import default_extractor_name, get_extractor
 from lsgan_tf.metrics.prdc import knn_radii
 from lsgan_tf.models import build_models
 from lsgan_tf.selection import BestRecord
+from lsgan_tf.tf_error_text import reason
 
 RECORD_FILE = "best.json"
 BEST_DIR = os.path.join("checkpoints", "best")
@@ -123,13 +131,42 @@ def read_record(path: str, select: str, start: int, stream=sys.stdout) -> BestRe
     """The record a run starting at ``start`` continues (see the module doc)."""
     if start == 0 or not tf.io.gfile.exists(path):
         return BestRecord(select)
-    with tf.io.gfile.GFile(path) as handle:
-        record = BestRecord.from_dict(json.load(handle))
+    try:
+        record = BestRecord.from_dict(json.loads(paths.read_text(path)))
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        moved = resume.unused_path(f"{path}.damaged-{resume.stamp()}")
+        paths.rename(path, moved)
+        print(f"[lsgan] {path} cannot be read ({type(error).__name__}: "
+              f"{reason(error, 120)}): a new record starts (the damaged file was moved to "
+              f"{moved})", file=stream, flush=True)
+        return BestRecord(select)
     if record.select != select:
         print(f"[lsgan] {path} selected by {record.select}; now by {select}: a new record",
               file=stream, flush=True)
         return BestRecord(select)
     return record.resumed_at(start)
+
+
+def checked_best(record: BestRecord, directory: str, stream=sys.stdout) -> BestRecord:
+    """``record`` with its best checkpoint looked for in ``directory`` (this run's
+    ``checkpoints/best/``), its state file naming it; when that checkpoint is not intact, the
+    record without a best (its files moved aside, one line). See the module doc."""
+    if record.best_checkpoint is None:
+        resume.ensure_state(directory, [])
+        return record
+    prefix = os.path.join(directory, os.path.basename(record.best_checkpoint))
+    why = resume.damage(prefix, record.best_step)
+    if why is None:
+        resume.ensure_state(directory, [record.best_step])
+        return dataclasses.replace(record, best_checkpoint=prefix)
+    files = resume.checkpoint_files(directory).get(record.best_step, [])
+    moved = f" (its files were moved to {resume.set_aside_damaged(directory, files)})" \
+        if files else ""
+    resume.ensure_state(directory, [])
+    print(f"[lsgan] the best checkpoint {prefix} (step {record.best_step}) is damaged ({why}): "
+          f"forgotten, the best is chosen again from the next score{moved}",
+          file=stream, flush=True)
+    return dataclasses.replace(record, best_step=None, best_score=None, best_checkpoint=None)
 
 
 def write_record(record: BestRecord, path: str) -> None:
@@ -160,10 +197,11 @@ class BestKeeper:
         self.every, self.select = trainer.config.eval.every, trainer.config.eval.select
         self.chief = trainer.role.chief
         self.path = os.path.join(trainer.out_dir, RECORD_FILE)
-        self.record = read_record(self.path, self.select, start, stream) if self.chief \
+        directory = os.path.join(trainer.out_dir, BEST_DIR)
+        self.record = checked_best(read_record(self.path, self.select, start, stream),
+                                   directory, stream) if self.chief \
             else BestRecord(self.select)
-        self.manager = tf.train.CheckpointManager(
-            trainer.checkpoint, os.path.join(trainer.out_dir, BEST_DIR), max_to_keep=1)
+        self.manager = tf.train.CheckpointManager(trainer.checkpoint, directory, max_to_keep=1)
         self.agree = _chief_decides(trainer.strategy, self.chief)
 
     def due(self, step: int, total: int) -> bool:

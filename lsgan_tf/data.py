@@ -15,10 +15,15 @@ The real batches are a function of (seed, step) too (``_record_batches``), so a 
 resumed from a checkpoint trains on the same batches, with the same noise, as one that was not.
 Under a distribution strategy each input pipeline (worker, TPU host) makes only its replicas'
 rows of each global batch (``InputShard``), sharding the input by file or by record.
+
+A prepared shard damaged inside (found only when its records are read: TensorFlow's
+``DataLossError`` names no file) is reported as ``prepared.DamagedData`` naming the shard and
+the record wherever records are read here or in the training loop (``naming_damage``).
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Tuple
+import contextlib
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -35,6 +40,26 @@ def split_files(root: str, split: str) -> List[str]:
     """The shards of one split of a prepared directory, once ``prepared.check`` has found the
     directory complete (``stats.json`` present, every shard it lists there)."""
     return prepared.check(root, split)
+
+
+def prepared_root(data_config) -> str:
+    """The prepared folder ``data_config`` (``config.data``) reads; "" for a built-in source."""
+    return data_config.path if data_config.source == TFRECORD else ""
+
+
+@contextlib.contextmanager
+def naming_damage(root: str, split: str = example_schema.TRAIN) -> Iterator[None]:
+    """Around code that reads ``split`` of the prepared folder ``root`` (nothing to name when
+    ``root`` is empty: a built-in source): a ``DataLossError`` becomes the ``DamagedData``
+    that ``prepared.find_damage`` finds among the split's shards, naming the shard and the
+    record; it is raised as it is when every shard reads whole."""
+    try:
+        yield
+    except tf.errors.DataLossError:
+        damaged = prepared.find_damage(split_files(root, split)) if root else None
+        if damaged is None:
+            raise
+        raise damaged from None
 
 
 def _parse(serialized):
@@ -56,10 +81,11 @@ def inspect(source: str, path: str = "") -> DatasetInfo:
     if source != TFRECORD:
         raise DataError(f"unknown data.source {source!r}; known: {TFRECORD}, "
                         f"{', '.join(DATA_SOURCES.names())}")
-    for features in tfrecord_dataset(path, example_schema.TRAIN).take(1):
-        names = tuple(example_schema.read_labels(path))
-        return DatasetInfo(int(features["height"]), int(features["channels"]),
-                           int(features["label"]) >= 0, names)
+    with naming_damage(path, example_schema.TRAIN):
+        for features in tfrecord_dataset(path, example_schema.TRAIN).take(1):
+            names = tuple(example_schema.read_labels(path))
+            return DatasetInfo(int(features["height"]), int(features["channels"]),
+                               int(features["label"]) >= 0, names)
     raise DataError(f"the train split of {path!r} holds no records")
 
 
@@ -77,10 +103,11 @@ def load_split(data: str, split: str, max_records: Optional[int] = None,
         dataset = tfrecord_dataset(data, split)
         if max_records:
             dataset = dataset.take(max_records)
-        for features in dataset:
-            image = tf.io.decode_png(features["image"]).numpy()
-            images_list.append(image)
-            labels_list.append(int(features["label"]))
+        with naming_damage(data, split):
+            for features in dataset:
+                image = tf.io.decode_png(features["image"]).numpy()
+                images_list.append(image)
+                labels_list.append(int(features["label"]))
         if not images_list:
             raise DataError(f"split {split!r} of {data!r} holds no records")
         images, labels = np.stack(images_list), np.asarray(labels_list, np.int64)

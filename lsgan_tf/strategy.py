@@ -3,7 +3,10 @@
 * ``mirrored``: all GPUs; without GPUs, all logical CPU devices (tests split the CPU into two
   logical devices with ``split_cpu``).
 * ``multi_worker``: ``MultiWorkerMirroredStrategy`` from ``TF_CONFIG`` (one process per
-  worker; without ``TF_CONFIG``, one local worker).
+  worker; without ``TF_CONFIG``, one local worker). Before TensorFlow starts this worker's
+  server, ``peers.meet`` checks that its port is free and waits for every peer
+  (``LSGAN_PEER_TIMEOUT_S``, default 600 s): a port in use or a peer that never came up is one
+  line (``UsageError``) instead of a traceback or an hour's wait.
 * ``tpu``: ``TPUStrategy`` on the TPU named by ``train.tpu`` ('' = local / from the environment).
 
 A ``TF_CONFIG`` that names several tasks with a single-process strategy is refused
@@ -18,6 +21,7 @@ from typing import NamedTuple, Optional
 
 import tensorflow as tf
 
+from lsgan_tf import peers
 from lsgan_tf.config import ConfigError
 from lsgan_tf.validation import STRATEGIES
 
@@ -83,6 +87,9 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi_worker":
+        cluster = peers.Cluster.from_environment()
+        if cluster is not None:
+            peers.meet(cluster)
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)

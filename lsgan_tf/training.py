@@ -13,7 +13,8 @@ Metrics come back to Python once per call (their mean over its steps).
 
 Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
 ``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
-folder resumes from the latest, unless its config differs from ``config.json`` in a key of
+folder resumes from its newest intact checkpoint, ``lsgan_tf.resume``, unless its config
+differs from ``config.json`` in a key of
 ``config.FIXED_ON_RESUME``: then it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
 time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
 from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
@@ -31,6 +32,9 @@ need every worker in them) into ``<out_dir>/workertemp_<task_id>`` and deletes i
 TensorFlow's multi-worker guide does. Each worker's input pipeline makes its replicas' rows of
 the global batch (``data.InputShard``). With ``eval.every`` > 0 only the chief scores; its
 verdict reaches the others through one collective, so all make the same best-checkpoint saves.
+A peer lost during training (killed, its machine gone) ends each remaining worker's ``train``
+with ``peers.PeerLost``, naming the peer and the chief's last checkpoint (``lsgan train``: one
+line, exit status 1); starting all workers again resumes from that checkpoint.
 
 Preemption: SIGTERM (what Kubernetes and preemptible VMs send) while ``train`` runs in the main
 thread makes the loop save a checkpoint at the end of the call it is in and raise
@@ -57,8 +61,10 @@ import tensorflow as tf
 from lsgan_tf import best_checkpoint
 from lsgan_tf import config as config_lib
 from lsgan_tf import data as data_lib
-from lsgan_tf import export, images, paths
+from lsgan_tf import export, images, paths, peers
 from lsgan_tf import precision as precision_lib
+from lsgan_tf import resume
+from lsgan_tf.errors import storage_failure
 from lsgan_tf.losses import get_loss
 from lsgan_tf.models import GanModels, build_models
 from lsgan_tf.strategy import make_strategy, worker_role
@@ -183,15 +189,31 @@ class GanTrainer:
             max_to_keep=config.train.keep_checkpoints)
         self.loss_fn = get_loss(config.loss)
 
-    def restore(self) -> int:
-        """Restores the latest checkpoint if there is one; returns the step to start from.
+    def restore(self, checkpoint: Optional[str] = None, stream=sys.stdout) -> int:
+        """Restores ``checkpoint`` (a prefix ``resume.newest_intact`` verified; by default it
+        is found here: the newest intact checkpoint of ``checkpoints/``, damaged newer ones
+        moved aside and the state file repaired, see ``lsgan_tf.resume``); returns the step to
+        start from, 0 when there is no checkpoint. Intact files that do not fit the models are
+        ``resume.IncompatibleCheckpoint`` (one line).
 
         The learning rates are the config's, not the checkpoint's (Keras keeps them in the
         optimiser's variables): lowering them is how a diverged run is resumed."""
-        if self.manager.latest_checkpoint:
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-            self.d_opt.learning_rate.assign(self.config.optim.lr_d)
-            self.g_opt.learning_rate.assign(self.config.optim.lr_g)
+        if checkpoint is None:
+            directory, keep = self.manager.directory, self.config.train.keep_checkpoints
+            checkpoint = resume.newest_intact(directory, keep, self.role.chief, stream)
+            # The manager read the state file before it may have been rebuilt.
+            self.manager = tf.train.CheckpointManager(self.checkpoint, directory,
+                                                      max_to_keep=keep)
+        if checkpoint is None:
+            return 0
+        try:
+            self.checkpoint.restore(checkpoint).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            if storage_failure(error):
+                raise
+            raise resume.IncompatibleCheckpoint(checkpoint, error) from None
+        self.d_opt.learning_rate.assign(self.config.optim.lr_d)
+        self.g_opt.learning_rate.assign(self.config.optim.lr_g)
         return int(self.step.numpy())
 
     @property
@@ -425,12 +447,13 @@ def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) ->
 
 
 def check_resume(config: config_lib.ExperimentConfig, out_dir: str) -> None:
-    """Refuses (``ConfigError``) to resume in ``out_dir`` when its ``config.json`` differs from
+    """Refuses (``ConfigError``, one line) to resume in ``out_dir`` when its ``config.json`` is
+    not a run's config (``resume.saved_config``: empty, not JSON, ...) or differs from
     ``config`` in a key that may not change on resume; writes nothing."""
     path = os.path.join(out_dir, "config.json")
     if not tf.io.gfile.exists(path):
         return
-    conflicts = config_lib.resume_conflicts(config_lib.load(path), config)
+    conflicts = config_lib.resume_conflicts(resume.saved_config(path), config)
     if conflicts:
         raise config_lib.ConfigError(
             f"--out={out_dir} holds a run with another config ({'; '.join(conflicts)}): "
@@ -438,17 +461,41 @@ def check_resume(config: config_lib.ExperimentConfig, out_dir: str) -> None:
             f"--out (or delete {out_dir})")
 
 
+# A run's outputs in its folder: what a fresh start moves aside (``resume``) before it writes.
+RUN_FILES = ("config.json", "checkpoints", "logs", "samples", "saved_model", LAST_MODEL_DIR,
+             best_checkpoint.RECORD_FILE)
+
+
+def resume_point(config: config_lib.ExperimentConfig, out_dir: str, fresh: bool, chief: bool,
+                 stream=sys.stdout) -> Optional[str]:
+    """The checkpoint a run in ``out_dir`` starts from (None: step 0), decided before any model
+    is built: with ``fresh`` none, the chief first moving the previous run's ``RUN_FILES`` into
+    ``<out_dir>/previous-<time>/``; otherwise the run's ``config.json`` must allow the resume
+    (``check_resume``) and it is the newest intact checkpoint (``resume.newest_intact``)."""
+    if fresh:
+        if chief:
+            resume.set_aside_previous_run(out_dir, RUN_FILES, stream)
+        return None
+    check_resume(config, out_dir)
+    return resume.newest_intact(os.path.join(out_dir, "checkpoints"),
+                                config.train.keep_checkpoints, chief, stream)
+
+
 def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
           export_dir: Optional[str] = None,
-          score_fn: Optional[best_checkpoint.ScoreFn] = None) -> TrainResult:
-    """Trains ``config`` into ``out_dir`` (resuming from its latest checkpoint) and exports G
-    to ``export_dir`` (default ``<out_dir>/saved_model``): the best generator with
-    ``eval.every`` > 0, then the last one to ``<out_dir>/saved_model_last``. ``score_fn``
-    (generator, step) -> score replaces the chief's ``eval.select`` scoring (for tests)."""
+          score_fn: Optional[best_checkpoint.ScoreFn] = None,
+          fresh: bool = False) -> TrainResult:
+    """Trains ``config`` into ``out_dir`` (resuming from its newest intact checkpoint, see
+    ``lsgan_tf.resume``; a folder that holds checkpoints of which none is intact is refused)
+    and exports G to ``export_dir`` (default ``<out_dir>/saved_model``): the best generator
+    with ``eval.every`` > 0, then the last one to ``<out_dir>/saved_model_last``. ``fresh``:
+    start at step 0, the previous run's files moved first into ``<out_dir>/previous-<time>/``
+    (nothing deleted). ``score_fn`` (generator, step) -> score replaces the chief's
+    ``eval.select`` scoring (for tests)."""
     # First: MultiWorkerMirroredStrategy configures collective ops before TensorFlow runs any.
     strategy = make_strategy(config.train.strategy, config.train.tpu)
     config = resolve_for_data(config)
-    check_resume(config, out_dir)
+    resume_from = resume_point(config, out_dir, fresh, worker_role(strategy).chief, stream)
     every = config.eval.every
     # Before the trainer seeds Keras and builds its models: training an extractor seeds too.
     scorer = (best_checkpoint.SelectionScorer(config, stream)
@@ -463,11 +510,10 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     else:
         print(f"[lsgan] worker {trainer.role.task_id} of {trainer.role.workers}: the chief "
               f"writes the run's files to {out_dir}", file=stream, flush=True)
-    start = trainer.restore()
+    start = trainer.restore(resume_from) if resume_from else 0
     total, train_cfg = config.train.steps, config.train
     if start:
-        print(f"[lsgan] resuming from {trainer.manager.latest_checkpoint} at step {start}",
-              file=stream, flush=True)
+        print(f"[lsgan] resuming from {resume_from} at step {start}", file=stream, flush=True)
     keeper = None
     if every:
         score_fn = score_fn or (scorer and scorer.bind(trainer.models.output_activation))
@@ -484,8 +530,10 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     with SigtermWatch() as sigterm:
         while step < total:
             count = steps_in_call(step, train_cfg, every)
-            metrics = {k: float(v) for k, v in loop_fn(
-                batches, tf.constant(count), tf.constant(float(sigterm.received))).items()}
+            with peers.named_if_lost(step, trainer.manager.directory), \
+                    data_lib.naming_damage(data_lib.prepared_root(config.data)):
+                metrics = {k: float(v) for k, v in loop_fn(
+                    batches, tf.constant(count), tf.constant(float(sigterm.received))).items()}
             first, step = step + 1, step + count
             # One process stops at once; several stop together, after the call whose
             # all-reduces carried the flag.

@@ -8,7 +8,10 @@ then ``--data``/``--steps``, then each ``--set``; it is validated before TensorF
 ``--data`` points at a prepared directory (``lsgan prep`` output); without it the preset's own
 data is used. Running again with the same ``--out`` resumes from the latest checkpoint when the
 model, loss, data and optimiser settings match the run's ``config.json``; training length and
-logging may change.
+logging may change. A resume starts from the newest intact checkpoint (a damaged one is named
+and moved to ``checkpoints/damaged-<time>/``); a folder that holds checkpoints never starts over
+at step 0 unless ``--fresh`` says so, which first moves the previous run to
+``<out>/previous-<time>/``.
 
 ``--out`` follows the output-folder contract (``lsgan_tf.output_folder``): an absent or empty
 folder, or a run folder an earlier ``lsgan train`` made; anything else is refused before a
@@ -20,6 +23,9 @@ SIGTERM (Kubernetes, preemptible VMs) saves a checkpoint at the current step, pr
 (128 + SIGTERM); the same command resumes from step N. With ``--set train.strategy=multi_worker``
 and ``TF_CONFIG``, run the same command in every worker: only the chief writes to ``--out``,
 so only the chief checks, marks and locks it (``lsgan_tf.cluster_role``).
+A lost peer ends every worker with one line naming it and the chief's last checkpoint (exit
+status 1: rerun all workers to resume); a port in use or peers that never come up within
+``LSGAN_PEER_TIMEOUT_S`` (default 600 s) is one line and exit status 2 (``lsgan_tf.peers``).
 """
 from __future__ import annotations
 
@@ -39,6 +45,9 @@ define_config_flags()
 flags.DEFINE_string("data", None, "Prepared data directory (Split-train/, Split-eval/, labels.txt).")
 flags.DEFINE_string("out", None, "Output directory of the run (a second run resumes there).")
 flags.DEFINE_integer("steps", None, "Training steps (sets train.steps).")
+flags.DEFINE_boolean("fresh", False, "Start over at step 0 in an --out that holds a run: its "
+                     "files (config.json, checkpoints/, logs/, samples/, saved_model*/, "
+                     "best.json) are first moved to <out>/previous-<time>/; nothing is deleted.")
 flags.mark_flag_as_required("out")
 
 
@@ -87,12 +96,13 @@ def main(argv) -> None:
 def run(config, out: str) -> None:
     """Trains into ``out`` (claimed by the caller) and prints the summary; a divergence is
     one line (exit 1), a preemption one line and exit status 143."""
+    from lsgan_tf.peers import PeerLost
     from lsgan_tf.training import EXIT_PREEMPTED, Preempted, TrainingDiverged, train
 
     start = time.time()
     try:
-        result = train(config, out)
-    except TrainingDiverged as error:
+        result = train(config, out, fresh=FLAGS.fresh)
+    except (TrainingDiverged, PeerLost) as error:  # one line, exit status 1
         sys.exit(f"lsgan train: {error}")
     except Preempted as stop:
         print(f"lsgan train: {stop}", file=sys.stderr, flush=True)
