@@ -8,9 +8,8 @@
 Everything after ``--`` goes to Beam (``--runner=DataflowRunner ...``; docs/SCALING.md).
 ``--runner`` takes Beam's runner names, a dotted runner class path, or ``dask`` (Beam's Dask
 runner, with ``--dask_client_address=HOST:PORT`` of a dask.distributed scheduler); another
-name fails at once. With the DirectRunner the default is
-``--direct_running_mode=multi_threading`` with one worker thread per core (``pipeline_options``
-says why); with Dask ``--dask_npartitions`` defaults to 64, so the input shards spread over the
+name fails at once. With the DirectRunner the default is ``--direct_running_mode=in_memory``
+(``pipeline_options`` says why); with Dask ``--dask_npartitions`` defaults to 64, so the input shards spread over the
 cluster. Ends with a summary (counts per split, rejects per reason, output path); the exit
 status is 2 for a usage or input error (before anything runs), 1 when no record was written,
 else 0.
@@ -96,14 +95,15 @@ def _resolve_runner(name: str) -> str:
 
 def pipeline_options(beam_args: List[str]):
     """Beam options from ``beam_args`` (``UsageError`` for an unknown runner). DirectRunner
-    defaults to one worker thread per core in this process (``multi_threading``): a worker
-    process (``multi_processing``) imports Beam again and receives every element through gRPC:
-    on 2 cores 1.6 to 1.8 times the CPU of a whole run on 2,000 LSUN images, nearly three times
-    that of a one-image run. The threads share one import and work side by side, as the
-    per-record work releases the GIL for most of its time (Pillow's decoding and resizing,
-    zlib in ``lsgan_tf.png``). ``dask`` is Beam's DaskRunner (its options imported, so
-    ``--dask_client_address`` & co. are understood) and ``--dask_npartitions`` defaults to
-    ``DASK_NPARTITIONS``; unless the arguments say otherwise."""
+    defaults to ``in_memory`` (one worker in this process, the TFX ExampleGen's mode too):
+    Beam 2.74's ``multi_threading`` mode (one gRPC worker thread per core), our default until
+    then, lost a contiguous run of 16 to 1,250 records in 4 of 17 runs of 100,000 small files
+    (its own ``data_prep/read`` counter said 100,000, ``stats.json`` less; never seen with
+    ``in_memory`` or ``multi_processing``), and a silent drop is worse than the second core
+    (docs/SCALING.md). ``-- --direct_running_mode=multi_processing`` uses every core.
+    ``dask`` is Beam's DaskRunner (its options imported, so ``--dask_client_address`` & co.
+    are understood) and ``--dask_npartitions`` defaults to ``DASK_NPARTITIONS``; unless the
+    arguments say otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
     given = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
@@ -122,9 +122,7 @@ def pipeline_options(beam_args: List[str]):
                 beam_args = beam_args + [f"--dask_npartitions={DASK_NPARTITIONS}"]
     if runner is None or runner.lower() in ("directrunner", "direct"):
         if "direct_running_mode" not in given:
-            beam_args = beam_args + ["--direct_running_mode=multi_threading"]
-        if "direct_num_workers" not in given:
-            beam_args = beam_args + [f"--direct_num_workers={os.cpu_count() or 1}"]
+            beam_args = beam_args + ["--direct_running_mode=in_memory"]
     return PipelineOptions(beam_args)
 
 
@@ -193,6 +191,7 @@ def check_arguments(source_name: Optional[str], input_path: Optional[str],
     source = make_source(source_name, input_path or "", options)
     if source.needs_input and not input_path:
         raise UsageError(f"--input is required for --source={source_name}")
+    source.check_input()  # an --input that is one archive: one line, exit 2, before Beam
     if output_dir is None:
         raise UsageError("--output is required")
     output_folder.check_path_flag("--output", output_dir)

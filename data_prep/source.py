@@ -5,6 +5,7 @@
         default_image_size = 64
         default_channels = 3
         def plan(self) -> Plan: ...          # driver: check the input, list work units
+        def check_input(self): ...           # optional: checks of the input path alone
         def read(self, shard): ...           # worker: yield Record | Reject | Skipped
         def decode(self, record): ...        # worker: Record -> uint8 H x W x C (or BadRecord)
 
@@ -14,7 +15,7 @@ runs. Every worker builds its own instances from the same arguments: the read st
 ``setup()`` once (open files or databases there) and ``read(shard)`` for each of its shards;
 the decode step calls only ``decode``, which must not need what ``setup`` opened.
 
-Bad input never stops a run (DESIGN.md, data contract): ``read`` yields a ``Reject`` for what it
+Bad input never stops a run (docs/DESIGN.md, data contract): ``read`` yields a ``Reject`` for what it
 cannot read (a file that cannot be opened is one reject whose id is its path), ``decode`` raises
 ``BadRecord``. ``InputError`` is for an input that cannot be used at all: a missing path, or a
 whole input none of whose files can be read (``unusable_inputs``); one bad file among good ones
@@ -75,6 +76,11 @@ class Source(abc.ABC):
     def channels(self) -> int:
         """The output channels: ``options.channels`` or this source's default."""
         return self.options.channels or self.default_channels
+
+    def check_input(self) -> None:
+        """Driver side, before the pipeline is built: the checks of ``input_path`` that need
+        no listing (``InputError``), e.g. an ``--input`` that is one archive to unpack
+        (``files.refuse_archive``); ``plan`` runs them too. Nothing by default."""
 
     @abc.abstractmethod
     def plan(self) -> Plan:

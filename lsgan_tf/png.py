@@ -5,8 +5,8 @@ RGB, not interlaced, each row filtered with the type (None, Sub, Up, Average, Pa
 bytes, read as signed, have the smallest sum of absolute values (the adaptive heuristic of the
 PNG specification, 12.8, and of libpng), deflated by zlib at level 6 with the filtered
 strategy. Pillow holds the GIL while it encodes into memory; here the filtering is numpy and
-the deflate zlib's, which release it, so the threads of a Beam worker
-(``--direct_running_mode=multi_threading``) encode on every core.
+the deflate zlib's, which release it, so threads of a Beam worker
+(``--direct_running_mode=multi_threading``) can encode on every core.
 """
 from __future__ import annotations
 

@@ -16,9 +16,15 @@ that is not UTF-8 is ``\xNN``, a control or line-breaking character ``\uNNNN`` (
 ``a<newline>b`` is ``a\u000ab`` in labels.txt, in the ids of its files and in the rejects TSV),
 a backslash ``\\``; ``records.unescape_name(id)`` gives the file's relative path back as bytes.
 Entries that cannot be read as files are rejects without being opened (``data_prep.files``):
-``not_a_regular_file`` (a FIFO, socket, device, or a symbolic link to a folder, not followed)
-and ``unreadable`` (a link loop or dangling link, a folder that cannot be listed, any
-``OSError`` opening or reading the file).
+``not_a_regular_file`` (a FIFO, socket, device, or a symbolic link to a folder of the input,
+not followed), ``symlink_outside_input`` (a symbolic link to a file or folder out of the
+input: never read), ``duplicate_link`` (a link to a file that is read anyway: each file once),
+``path_too_long`` (a path longer than the system takes) and ``unreadable`` (a link loop or
+dangling link, a folder that cannot be listed, any ``OSError`` opening or reading the file).
+An archive (zip, tar, 7z, RAR, a compressed tar..., told by its first bytes:
+``data_prep.archives``) is an ``archive`` reject, read no further than those bytes (one
+compressed file, e.g. ``x.png.gz``, is read, and is ``not_an_image``); an ``--input`` that is
+one archive or compressed file is an ``InputError`` saying how to unpack it.
 
 The directory is listed and its files read through Beam's ``FileSystems`` (``data_prep.files``):
 local or remote (``gs://bucket/pets``). A listing holds files only, so a class directory is one
@@ -32,9 +38,9 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from data_prep import images
-from data_prep.files import (UNREADABLE, check_file, describe, is_folder, join, list_folder,
-                             open_raw)
+from data_prep import archives, images
+from data_prep.files import (UNREADABLE, archive_problem, check_file, describe, is_folder, join,
+                             list_folder, open_raw, read_once, refuse_archive)
 from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source, chunked
 from data_prep.sources import SOURCES
@@ -56,8 +62,12 @@ class FolderSource(Source):
     default_image_size = 64
     default_channels = 3
 
+    def check_input(self) -> None:
+        refuse_archive(self.input_path, "folder")
+
     def plan(self) -> Plan:
         root = self.input_path
+        self.check_input()
         listed = list_folder(root)
         if not listed and not is_folder(root):
             raise InputError(f"folder: {root} is not a directory")
@@ -66,10 +76,12 @@ class FolderSource(Source):
                  if parts and not parts[0].startswith(".")}
         classes = sorted(names)
         label_of = {names[name]: label for label, name in enumerate(classes)}
+        # what is read: the entries outside hidden directories, each file once
+        listed = read_once([entry for entry, parts in zip(listed, folders)
+                            if not any(folder.startswith(".") for folder in parts)])
         files: List[Tuple[bytes, Optional[int], Optional[Tuple[str, str]]]] = []
-        for entry, parts in zip(listed, folders):
-            if any(folder.startswith(".") for folder in parts):
-                continue  # below a hidden directory
+        for entry in listed:
+            parts = _parts(entry.rel)[:-1]
             label = label_of[parts[0]] if parts else None if classes else UNLABELED
             # bytes: a name that is not UTF-8 (surrogate escapes) could not pass Beam's coders
             files.append((os.fsencode(entry.rel), label, entry.problem))
@@ -93,9 +105,17 @@ class FolderSource(Source):
                 continue
             try:
                 with open_raw(path) as handle:
-                    data = handle.read()
+                    data = handle.read(archives.HEAD_BYTES)
+                    archive = archives.identify(data)
+                    if archive is not None and archive.compression:
+                        archive = None  # one compressed file: read, and not_an_image
+                    if archive is None:
+                        data += handle.read()
             except OSError as error:
                 yield Reject(record_id, UNREADABLE, describe(error))
+                continue
+            if archive is not None:
+                yield Reject(record_id, *archive_problem(archive, rel))
                 continue
             yield Record(record_id, data, label)
 

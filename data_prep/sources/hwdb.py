@@ -1,6 +1,6 @@
 """``hwdb``: CASIA-HWDB offline isolated characters, ``.gnt`` files (files, directories, globs).
 
-A ``.gnt`` file holds samples back to back, no header (REFERENCE.md section 4):
+A ``.gnt`` file holds samples back to back, no header (docs/PAPER.md section 4):
 
     uint32 LE  size = 10 + W * H
     2 bytes    tag code, GB bytes in file order (``B0 A1`` = the first level-1 character)
@@ -22,7 +22,11 @@ a file that ends mid-sample, a tag that does not decode, a zero-sized image, a s
 
 A file that cannot be read at all is one reject whose id is the file's path (no offset):
 ``unreadable`` (any ``OSError`` opening it: a link loop, a dangling link, a socket, a failed
-remote read) or ``not_a_regular_file`` (a FIFO, socket or device: never opened). When reading
+remote read), ``not_a_regular_file`` (a FIFO, socket or device: never opened), ``empty`` (0
+bytes), ``archive`` (a zip, tar, gzip... by its first bytes, ``data_prep.archives``, whether
+named ``.gnt`` or found by an archive's name in a folder: unpack it), and the rejects of
+``data_prep.files``' listing (``symlink_outside_input``, ``duplicate_link``, ``path_too_long``).
+An ``--input`` that is one archive is an ``InputError`` saying how to unpack it. When reading
 fails part-way, the samples read stay and the rest of the file is one ``unreadable`` reject
 ``file:offset``. When no file named by ``--input`` can be read at all (a lone FIFO, say),
 ``plan`` raises ``InputError``, as for a missing path. Non-UTF-8 bytes and control characters
@@ -36,9 +40,9 @@ from typing import BinaryIO, Iterator, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-from data_prep import images
-from data_prep.files import (UNREADABLE, check_file, describe, find_files, join, name_matcher,
-                             open_raw)
+from data_prep import archives, images
+from data_prep.files import (UNREADABLE, archive_problem, check_file, describe, find_files, join,
+                             name_matcher, open_raw, refuse_archive)
 from data_prep.options import CHARSET_GB2312_LEVEL1
 from data_prep.records import BadRecord, ClassKey, Record, Reject, Skipped, escape_name
 from data_prep.source import Plan, Source, unusable_inputs
@@ -142,6 +146,13 @@ def in_gb2312_level1(tag: bytes) -> bool:
     return 0xB0 <= lead <= 0xD7 and 0xA1 <= trail <= (0xF9 if lead == 0xD7 else 0xFE)
 
 
+def _archive_at_start(handle: BinaryIO) -> Optional[archives.Archive]:
+    """The archive or compressed file whose first bytes ``handle``'s file starts with, else
+    None (``OSError`` passes)."""
+    handle.seek(0)
+    return archives.identify(handle.read(archives.HEAD_BYTES))
+
+
 @SOURCES.register("hwdb")
 class HwdbSource(Source):
     """CASIA-HWDB ``.gnt`` characters -> grayscale squares; one shard per file:
@@ -172,6 +183,8 @@ class HwdbSource(Source):
         all (``problem`` found by the listing, or found now)."""
         path = join(root, name)
         problem = problem or check_file(path)
+        if problem is None and file_size == 0:
+            problem = (images.EMPTY, "0 bytes: no samples")
         if problem is None:
             try:
                 handle = open_raw(path)
@@ -182,9 +195,22 @@ class HwdbSource(Source):
             return
         with handle:
             for item in parse_gnt(handle, file_size, read_pixels):
+                if isinstance(item, GntError) and item.offset == 0 and \
+                        item.reason in (SIZE_MISMATCH, TRUNCATED):  # no sample at the start
+                    try:
+                        archive = _archive_at_start(handle)
+                    except OSError:
+                        archive = None  # parse_gnt meets the error again and says so
+                    if archive is not None:
+                        yield Reject(escape_name(name), *archive_problem(archive, name))
+                        return
                 yield self._classify(name, item)
 
+    def check_input(self) -> None:
+        refuse_archive(self.input_path, "hwdb")
+
     def plan(self) -> Plan:
+        self.check_input()
         root, files = find_files(self.input_path, name_matcher("*.gnt"), ".gnt")
         unusable_inputs(files, f"hwdb: {self.input_path}")
         # Shards carry paths as bytes (os.fsencode): a name that is not UTF-8 (a surrogate

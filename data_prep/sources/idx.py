@@ -35,8 +35,14 @@ id is the file's path (nothing else of it is read), and the other files are prep
                    file claiming 4,294,967,295 images): the header is not trusted
   ``too_large``    rows or columns above ``images.MAX_INPUT_SIDE``
   ``corrupt_file`` a ``.gz`` whose data is corrupt before half of the declared images
-  ``bad_labels``   its labels file cannot be read, is not an IDX labels file, or does not hold
-                   one label per image
+  ``bad_labels``   its labels file cannot be read, is not an IDX labels file, does not hold
+                   one label per image, or is a symbolic link out of the input
+  ``archive``      not IDX but an archive (a zip, a tar, a ``.tar.gz``... by its first bytes,
+                   ``data_prep.archives``): unpack it; an archive in the folder whose name is
+                   not an images file's is one too (``files.find_files``)
+  ``symlink_outside_input`` / ``duplicate_link`` / ``path_too_long``  (``data_prep.files``)
+An ``--input`` that is one archive (or a compressed file other than gzip) is an ``InputError``
+saying how to unpack it.
 When no images file named by ``--input`` is usable (e.g. the only one), ``plan`` raises
 ``InputError`` with the reason instead, as for a missing path: the same rule as the other
 file sources (``source.unusable_inputs``). A file holding at least half of the images its
@@ -55,8 +61,9 @@ from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, 
 import numpy as np
 
 from data_prep import images
-from data_prep.files import (UNREADABLE, Found, check_file, describe, exists, find_files, join,
-                             name_matcher, open_raw)
+from data_prep.files import (UNREADABLE, Found, archive_problem, check_file, describe, exists,
+                             find_files, input_root, join, name_matcher, open_raw,
+                             refuse_archive, sniff_archive)
 from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source, unusable_inputs
 from data_prep.sources import SOURCES
@@ -221,7 +228,7 @@ class IdxSource(Source):
         def bad(detail: str) -> Unusable:
             return Unusable(BAD_LABELS, f"labels file {escape_name(labels)}: {detail}")
 
-        problem = check_file(path)
+        problem = check_file(path, inside=input_root(self.input_path))
         if problem:
             raise bad(f"{problem[1]} ({problem[0]})")
         try:
@@ -245,7 +252,13 @@ class IdxSource(Source):
         if problem:
             raise Unusable(*problem)
         try:
-            count, rows, cols, start = _images_header(*read_bytes(path, 64))
+            try:
+                count, rows, cols, start = _images_header(*read_bytes(path, 64))
+            except Unusable as error:
+                archive = sniff_archive(path)
+                if archive is None or archive.compression or error.reason != BAD_HEADER:
+                    raise  # one compressed file (a gzipped IDX): its header is what is wrong
+                raise Unusable(*archive_problem(archive, entry.rel)) from None
             declared = start + count * rows * cols
             if path.endswith(".gz") or entry.size < 0:
                 held, corrupt = _length(path, declared)
@@ -266,8 +279,13 @@ class IdxSource(Source):
         max_label = max(label_bytes) if label_bytes else -1
         return _Checked(count, labels, max_label)
 
+    def check_input(self) -> None:
+        refuse_archive(self.input_path, "idx", reads=("gzip",))
+
     def plan(self) -> Plan:
-        root, files = find_files(self.input_path, name_matcher("*idx3*"), "IDX images")
+        self.check_input()
+        root, files = find_files(self.input_path, name_matcher("*idx3*"), "IDX images",
+                                 reads=("gzip",))
         splits = official_splits(entry.rel for entry in files if not entry.folder)
         shards: List[tuple] = []
         checked: List[Found] = []

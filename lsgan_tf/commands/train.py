@@ -39,6 +39,7 @@ from absl import flags
 from lsgan_tf import output_folder, paths
 from lsgan_tf.cluster_role import writes_outputs
 from lsgan_tf.commands.config_flags import define_config_flags, resolve_from_flags
+from lsgan_tf.errors import UsageError
 
 FLAGS = flags.FLAGS
 define_config_flags()
@@ -80,7 +81,7 @@ def print_summary(result, seconds: float) -> None:
 
 def main(argv) -> None:
     if len(argv) > 1:
-        sys.exit(f"lsgan train: unexpected arguments {argv[1:]}")
+        raise UsageError(f"unexpected arguments {argv[1:]}")
     out = output_folder.check_path_flag("--out", FLAGS.out)
     config = resolve_from_flags(flag_overrides(FLAGS.data, FLAGS.steps), needs_data_path=True)
     if config.eval.every:

@@ -108,12 +108,12 @@ def test_nothing_usable_exits_1_and_an_existing_output_needs_overwrite(prep_main
     assert os.path.exists(tmp_path / "out" / example_schema.STATS_FILE)  # not deleted
 
 
-def test_direct_runner_defaults_to_one_worker_thread_per_core():
+def test_direct_runner_defaults_to_in_memory_and_keeps_a_given_mode():
     options = command.pipeline_options([]).get_all_options()
-    assert options["direct_running_mode"] == "multi_threading"
-    assert options["direct_num_workers"] == (os.cpu_count() or 1)
-    kept = command.pipeline_options(["--direct_running_mode=in_memory"]).get_all_options()
-    assert kept["direct_running_mode"] == "in_memory"
+    assert options["direct_running_mode"] == "in_memory"
+    kept = command.pipeline_options(["--direct_running_mode=multi_processing",
+                                      "--direct_num_workers=2"]).get_all_options()
+    assert kept["direct_running_mode"] == "multi_processing" and kept["direct_num_workers"] == 2
     other = command.pipeline_options(["--runner=FlinkRunner"]).get_all_options()
     assert other["direct_running_mode"] == "in_memory"  # Beam's default, untouched
 
