@@ -192,8 +192,8 @@ class EvalConfig:
         one in ``checkpoints/best/`` and ``best.json``; ``saved_model/`` is then the best
         generator and ``saved_model_last/`` the last. 0 (the default): off, ``saved_model/``
         is the last generator.
-      select: the score that picks the best: one of ``lsgan_tf.selection.SELECTABLE``, lower
-        or higher is better as ``lsgan_tf.selection.direction`` says (default ``fd``, lower).
+      select: the score that picks the best: one of ``lsgan_tf.scores.SELECTABLE``, lower
+        or higher is better as ``lsgan_tf.scores.direction`` says (default ``fd``, lower).
       select_samples: samples (from fixed noise) generated for each in-training score.
       select_extractor: the feature extractor of the in-training score; ``auto`` applies
         ``extractor``'s ``auto`` rule. It is trained (or found in the extractor cache) once

@@ -1,10 +1,8 @@
 """Which scores may pick a run's best checkpoint (``eval.select``), which way is better, and
 the record of the picks (``best.json``). Imports no TensorFlow: ``validation`` reads it.
 
-Selectable: the scores ``lsgan_tf.metrics.evaluate`` computes whose direction is known, lower
-is better for its ``LOWER_IS_BETTER``, higher for ``HIGHER_IS_BETTER``. ``kid_std`` and
-``num_modes`` (no direction) and the evaluator's ``fd_noise_ratio`` (it needs a noise
-reference) are not selectable.
+Selectable: ``lsgan_tf.scores.SELECTABLE`` (the scores training computes whose direction is
+known; ``direction`` says which way is better).
 
 ``BestRecord`` as JSON (``best.json``):
   {"select": "fd", "direction": "lower",
@@ -19,20 +17,7 @@ import dataclasses
 import math
 from typing import Any, Dict, List, Optional, Tuple
 
-from lsgan_tf.metrics.evaluate import LOWER_IS_BETTER
-
-HIGHER_IS_BETTER = ("precision", "recall", "density", "coverage", "classifier_score",
-                    "classes_covered", "label_accuracy", "modes_covered", "high_quality_share")
-SELECTABLE = tuple(LOWER_IS_BETTER) + HIGHER_IS_BETTER
-
-
-def direction(select: str) -> str:
-    """``lower`` or ``higher``: which way ``select`` is better."""
-    if select in LOWER_IS_BETTER:
-        return "lower"
-    if select in HIGHER_IS_BETTER:
-        return "higher"
-    raise ValueError(f"unknown selection score {select!r}; known: {', '.join(SELECTABLE)}")
+from lsgan_tf.scores import direction
 
 
 def _finite(score: Optional[float]) -> Optional[float]:

@@ -17,7 +17,7 @@ with this machine's.
 
 The in-training selection keys (``eval.every``, ``eval.select``, ``eval.select_samples``,
 ``eval.select_extractor``) are checked by ``check_selection``; the selectable scores are
-``lsgan_tf.selection.SELECTABLE``.
+``lsgan_tf.scores.SELECTABLE``.
 
 Also here: the blessing thresholds' syntax (``parse_thresholds``).
 """
@@ -35,6 +35,7 @@ from lsgan_tf.dotted import flatten
 from lsgan_tf.errors import ConfigError
 from lsgan_tf.messages import shown
 from lsgan_tf.precision import PRECISIONS
+from lsgan_tf.scores import SCORES, SELECTABLE
 
 if TYPE_CHECKING:
     from lsgan_tf.config import ExperimentConfig
@@ -46,11 +47,6 @@ G_NOISE = ("fresh", "shared")
 NOISE_DISTRIBUTIONS = ("uniform", "normal")
 TFRECORD = "tfrecord"
 AUTO_EXTRACTOR = "auto"
-# Scores the evaluator reports (``lsgan_tf.metrics.evaluate``) plus the evaluator's derived
-# ``fd_noise_ratio``: the names a threshold may bound.
-SCORES = ("fd", "fd_noise_ratio", "kid", "kid_std", "precision", "recall", "density",
-          "coverage", "classifier_score", "classes_covered", "label_accuracy", "modes_covered", "num_modes",
-          "high_quality_share", "mode_kl")
 # In-training scores need more samples than the k-NN scores' k (5) and a covariance for FD.
 MIN_SELECT_SAMPLES = 10
 _RULE = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*(\S+)\s*$")
@@ -168,7 +164,7 @@ def check_bounds(config: ExperimentConfig) -> None:
 
 def parse_thresholds(rules: Sequence[str]) -> Dict[str, Dict[str, float]]:
     """``("fd_noise_ratio<=0.2", "precision>=0.5")`` -> ``{"fd_noise_ratio": {"max": 0.2},
-    "precision": {"min": 0.5}}`` (the form ``components.evaluator.blessing`` checks); every
+    "precision": {"min": 0.5}}`` (the form ``lsgan_tf.blessing`` checks); every
     bound a finite number."""
     bounds: Dict[str, Dict[str, float]] = {}
     for rule in rules:
@@ -269,7 +265,6 @@ def check_eval(config: ExperimentConfig) -> None:
 def check_selection(config: ExperimentConfig) -> None:
     """The in-training selection keys (``eval.every``, ``eval.select*``)."""
     from lsgan_tf.registry import EXTRACTORS
-    from lsgan_tf.selection import SELECTABLE
 
     evaluation = config.eval
     one_of("eval.select", evaluation.select, SELECTABLE,

@@ -11,7 +11,7 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
-from components.evaluator import blessing as blessing_lib
+from lsgan_tf import blessing as blessing_lib
 
 BLESSING_FILE = "blessing.json"
 

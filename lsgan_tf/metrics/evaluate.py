@@ -41,10 +41,10 @@ from lsgan_tf.metrics.frechet import frechet_distance_features
 from lsgan_tf.metrics.kid import kernel_inception_distance
 from lsgan_tf.metrics.mog import mode_metrics
 from lsgan_tf.metrics.prdc import knn_radii, prdc
+from lsgan_tf.scores import LOWER_IS_BETTER
 
 METRICS_FILE = "metrics.json"
 SAMPLES_FILE = "samples.png"
-LOWER_IS_BETTER = ("fd", "kid", "mode_kl")
 MIN_DEFAULT_SAMPLES = 1000  # fewer samples make FD's bias dominate (see the module doc)
 
 

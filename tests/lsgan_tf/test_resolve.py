@@ -10,7 +10,8 @@ import pytest
 from lsgan_tf import config as config_lib
 from lsgan_tf.config import ConfigError, resolve
 from lsgan_tf.registry import PRESETS
-from lsgan_tf.validation import SCORES, parse_thresholds
+from lsgan_tf.scores import SCORES
+from lsgan_tf.validation import parse_thresholds
 
 
 @pytest.mark.parametrize("name", PRESETS.names())

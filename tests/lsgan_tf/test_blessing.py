@@ -1,7 +1,7 @@
 """Blessing rules: thresholds, the noise-relative FD, and the baseline tolerance."""
 import pytest
 
-from components.evaluator import blessing
+from lsgan_tf import blessing
 
 
 def test_thresholds_min_and_max():

@@ -7,13 +7,14 @@ every bound must hold. Scores are those of ``lsgan_tf.metrics.evaluate`` plus
 the real data's level, 1 is noise). With a baseline (the last blessed model, scored the same
 way), every thresholded score and ``fd`` must not be worse than the baseline's by more than
 ``tolerance`` (relative): lower-is-better s <= s_base (1 + tol) + 1e-9, higher-is-better
-s >= s_base (1 - tol) - 1e-9.
+s >= s_base (1 - tol) - 1e-9 (directions: ``lsgan_tf.scores``). The pipeline's GanEvaluator
+(``components/evaluator``) applies this rule; it is library logic, usable without TFX.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Tuple
 
-LOWER_IS_BETTER = ("fd", "kid", "mode_kl", "fd_noise_ratio")
+from lsgan_tf.scores import LOWER_IS_BETTER
 
 
 def derived_scores(result: Mapping) -> Dict[str, float]:
