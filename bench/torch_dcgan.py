@@ -23,7 +23,7 @@ Two layout differences that change no FLOP count: PyTorch is NCHW (Keras NHWC), 
 units map to [top, 4, 4] instead of [4, 4, top]; and a stride-2 5x5 "same" convolution pads
 (1, 2) in Keras, (2, 2) here.
 
-The step is ``lsgan_tf.training.GanTrainer``'s alternating one with least-squares labels
+The step is ``lsgan_tf.gan_task.GanTask``'s alternating one with least-squares labels
 (a, b, c) = (0, 1, 1): D step on D(x) and D(G(z_d)) (G's forward without autograd, as the
 TensorFlow graph prunes it), then G step on D(G(z_g)) with D's weights frozen
 (``requires_grad_(False)``, so no D weight gradients are computed, as in the TensorFlow graph);

@@ -27,7 +27,7 @@ Rows (ids for ``--rows``):
                  where it exists); left out when there is none
 
 Every row takes the same fixed batch of synthetic in-memory tensors (real images U(-1, 1), z_d
-and z_g), so no input pipeline is timed; the step is GanTrainer's alternating update (D step on
+and z_g), so no input pipeline is timed; the step is GanTask's alternating update (D step on
 D(x), D(G(z_d)); G step on D(G(z_g))). Rows are interleaved: ``--repeats`` rounds, each running
 every row's ``--warmup`` untimed and ``--steps`` timed steps in turn (after one untraced step per
 row before the first round); the table shows each row's median ms/step over the rounds.
@@ -426,7 +426,7 @@ def _networks(config):
 
     from lsgan_tf.losses import get_loss
     from lsgan_tf.models import build_models
-    from lsgan_tf.training import make_optimizer
+    from lsgan_tf.gan_task import make_optimizer
 
     keras.utils.set_random_seed(config.train.seed)
     with _Float32Policy():
@@ -439,7 +439,7 @@ def _networks(config):
 
 
 def gan_step(generator, discriminator, d_opt, g_opt, loss_fn, batch) -> Dict:
-    """GanTrainer's alternating step on one device, as code written without it would be."""
+    """GanTask's alternating step on one device, as code written without it would be."""
     import tensorflow as tf
 
     real = batch["real"]

@@ -274,7 +274,7 @@ def train_run(job: Job, args, log=None) -> Dict:
         print(f"[mog] {tag}: resuming at step {start}", file=log, flush=True)
 
     def snapshot(step: int, metrics: Dict[str, float], seconds: float) -> None:
-        points = trainer.models.generator(z_eval, training=False).numpy()
+        points = trainer.task.models.generator(z_eval, training=False).numpy()
         np.save(os.path.join(folder, f"step_{step:06d}.npy"), points.astype(np.float32))
         scores = score(points)
         snapshots.append({"step": step, **scores, **metrics, "train_seconds": seconds})

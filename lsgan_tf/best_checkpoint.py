@@ -209,7 +209,7 @@ class BestKeeper:
 
     def evaluate(self, step: int, writer) -> None:
         """Scores at ``step``, saves the best checkpoint when it improves, records it."""
-        score = float(self.score_fn(self.trainer.export_generator, step)) if self.chief \
+        score = float(self.score_fn(self.trainer.task.export_generator, step)) if self.chief \
             else None
         improved = self.agree(self.chief and self.record.improves(score))
         checkpoint = self.trainer.save(step, self.manager) if improved else None
@@ -232,8 +232,8 @@ class BestKeeper:
         source = self.record.best_checkpoint or trainer.manager.latest_checkpoint
         with precision_lib.keras_policy(trainer.precision):
             generator = build_models(trainer.config.model).generator
-        key = "generator" if trainer.ema is None else "ema_generator"
+        key = "generator" if trainer.task.ema is None else "ema_generator"
         tf.train.Checkpoint(**{key: generator}).restore(source) \
             .assert_existing_objects_matched().expect_partial()
         return export.export_generator(generator, trainer.config,
-                                       trainer.models.output_activation, path)
+                                       trainer.task.models.output_activation, path)

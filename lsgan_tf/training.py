@@ -1,23 +1,23 @@
-"""The one training loop: D step then G step per batch, ``train.steps_per_loop`` steps per
-``tf.function`` call, under a strategy.
+"""The one training loop: ``train.steps_per_loop`` steps of the GAN task per ``tf.function``
+call, under a strategy.
 
 Every entry point (``lsgan train``, the TFX Trainer's ``run_fn``, the benchmarks) calls
-``train(config, out_dir)``. Per step, on each replica with its share of the global batch:
-  D step: minimise L_D(D(x), D(G(z_d))) over D's weights;
-  G step: minimise L_G(D(G(z_g))) over G's weights (fresh noise z_g);
-(``train.update`` / ``train.g_noise`` select the simultaneous and shared-noise variants)
-losses are divided by the number of replicas and the optimisers sum the replicas' gradients,
-so the update equals the single-device update on the global batch. The networks compute in
-``train.precision`` (``lsgan_tf.precision``); the losses and the variables are float32.
+``train(config, out_dir)``. The loop owns the strategy, the step counter, checkpoints,
+preemption, logging, samples, the best checkpoint and the export; the GAN itself (networks,
+losses, optimisers, EMA, update scheme: one D and one G update per replica and step) is
+``lsgan_tf.gan_task.GanTask``, which the loop runs on every replica and knows nothing more of.
 Metrics come back to Python once per call (their mean over its steps).
 
-Outputs under ``out_dir``: ``config.json`` (the resolved config), ``checkpoints/`` (every
+Outputs under ``out_dir``: ``config.json`` (the resolved config), ``run.json`` (what it
+resolved to on this machine: the precision ``auto`` chose, the strategy, replicas and workers,
+TensorFlow's version; ``write_run_info``), ``checkpoints/`` (every
 ``train.checkpoint_every`` steps, the last ``keep_checkpoints`` kept; a new run in the same
 folder resumes from its newest intact checkpoint, ``lsgan_tf.resume``, unless its config
-differs from ``config.json`` in a key of
-``config.FIXED_ON_RESUME``: then it stops before writing anything), ``logs/`` (TensorBoard: losses, mean D(x) and D(G(z)), step
-time, images/s, sample grids), ``samples/step_NNNNNN.png`` and ``samples/final.png`` (grids
-from fixed noise) and ``saved_model/`` (the exported generator, see ``export``).
+differs from ``config.json`` in a key of ``config.FIXED_ON_RESUME``: then it stops before
+writing anything), ``logs/`` (TensorBoard: the task's ``METRICS`` (every loss part, mean D(x)
+and D(G(z))), step time, images/s, sample grids), ``samples/step_NNNNNN.png`` and
+``samples/final.png`` (grids from fixed noise) and ``saved_model/`` (the exported generator,
+see ``export``).
 With ``eval.every`` > 0 (``lsgan_tf.best_checkpoint``) the generator is also scored every
 ``eval.every`` steps and at the last: ``checkpoints/best/`` holds the best step's checkpoint,
 ``best.json`` the scores, ``saved_model/`` is the best generator and ``saved_model_last/`` the
@@ -47,6 +47,7 @@ the grace period, Kubernetes' 30 s by default.)
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -54,7 +55,6 @@ import threading
 import time
 from typing import Dict, NamedTuple, Optional
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -65,15 +65,14 @@ from lsgan_tf import export, images, paths, peers
 from lsgan_tf import precision as precision_lib
 from lsgan_tf import resume
 from lsgan_tf.errors import storage_failure
-from lsgan_tf.losses import get_loss
-from lsgan_tf.models import GanModels, build_models
+from lsgan_tf.gan_task import METRICS, GanTask
+from lsgan_tf.models import GanModels
 from lsgan_tf.strategy import make_strategy, worker_role
 
 SAMPLE_SEED = 1234
 PROGRESS_SECONDS = 10.0  # a progress line (and TensorBoard scalars) at least this often
 EXIT_PREEMPTED = 143  # 128 + SIGTERM: what `lsgan train` and the Trainer exit with on Preempted
 LAST_MODEL_DIR = "saved_model_last"  # the last generator, when saved_model/ is the best one
-METRICS = ("d_loss", "g_loss", "d_real", "d_fake")  # what every step reports
 
 
 class TrainingDiverged(RuntimeError):
@@ -106,27 +105,6 @@ class TrainResult(NamedTuple):
     best_score: Optional[float] = None
 
 
-def make_optimizer(optim, learning_rate: float,
-                   precision: str = precision_lib.FLOAT32) -> keras.optimizers.Optimizer:
-    """``optim.optimizer`` at ``learning_rate``; for float16, wrapped in Keras' dynamic
-    ``LossScaleOptimizer`` (losses pass through ``scale_loss`` before the gradient)."""
-    if optim.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate, beta_1=optim.beta1,
-                                          beta_2=optim.beta2, epsilon=optim.epsilon)
-    elif optim.optimizer == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(learning_rate, epsilon=optim.epsilon)
-    else:
-        raise ValueError(f"unknown optim.optimizer {optim.optimizer!r}; known: adam, rmsprop")
-    if precision == precision_lib.FLOAT16:
-        return keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
-def _state_of(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
-    """The optimiser whose variables a checkpoint holds (inside a loss-scale wrapper)."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
 def resolve_for_data(config: config_lib.ExperimentConfig) -> config_lib.ExperimentConfig:
     """Adapts a conditional model's ``num_classes`` to the prepared data's ``labels.txt``."""
     if config.data.source != data_lib.TFRECORD or config.model.num_classes == 0:
@@ -152,7 +130,8 @@ def fixed_sample_inputs(config, models: GanModels, count: int = 100):
 
 
 class GanTrainer:
-    """Models, optimisers, checkpoint and the compiled step of one run."""
+    """The loop's side of one run: the strategy, the task (``task``, a ``gan_task.GanTask``)
+    built in its scope, the step counter, the checkpoint and the compiled step."""
 
     def __init__(self, config: config_lib.ExperimentConfig, out_dir: str,
                  strategy: Optional[tf.distribute.Strategy] = None):
@@ -162,32 +141,16 @@ class GanTrainer:
         self.role = worker_role(self.strategy)
         data_lib.InputShard(replicas=self.strategy.num_replicas_in_sync).rows_per_replica(
             config.train.batch_size)
-        keras.utils.set_random_seed(config.train.seed)
         self.precision = precision_lib.resolve(config.train.precision, config.train.strategy)
         with self.strategy.scope():
-            with precision_lib.keras_policy(self.precision):
-                self.models = build_models(config.model)
-                self.ema = (build_models(config.model).generator if config.train.ema_decay
-                            else None)
-            self.d_opt = make_optimizer(config.optim, config.optim.lr_d, self.precision)
-            self.g_opt = make_optimizer(config.optim, config.optim.lr_g, self.precision)
-            self.d_opt.build(self.models.discriminator.trainable_variables)
-            self.g_opt.build(self.models.generator.trainable_variables)
+            self.task = GanTask(config, self.precision)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            # The optimisers' own state (not a float16 run's loss scale, which starts afresh
-            # on resume): checkpoints are the same in every precision.
-            tracked = dict(generator=self.models.generator,
-                           discriminator=self.models.discriminator,
-                           d_optimizer=_state_of(self.d_opt), g_optimizer=_state_of(self.g_opt),
-                           step=self.step)
-            if self.ema is not None:
-                self.ema.set_weights(self.models.generator.get_weights())
-                tracked["ema_generator"] = self.ema
-            self.checkpoint = tf.train.Checkpoint(**tracked)
+            # The checkpoint's keys: the task's (``GanTask.trackables``) and ``step``
+            # (``resume.STEP_KEY``).
+            self.checkpoint = tf.train.Checkpoint(**self.task.trackables(), step=self.step)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, os.path.join(out_dir, "checkpoints"),
             max_to_keep=config.train.keep_checkpoints)
-        self.loss_fn = get_loss(config.loss)
 
     def restore(self, checkpoint: Optional[str] = None, stream=sys.stdout) -> int:
         """Restores ``checkpoint`` (a prefix ``resume.newest_intact`` verified; by default it
@@ -212,8 +175,7 @@ class GanTrainer:
             if storage_failure(error):
                 raise
             raise resume.IncompatibleCheckpoint(checkpoint, error) from None
-        self.d_opt.learning_rate.assign(self.config.optim.lr_d)
-        self.g_opt.learning_rate.assign(self.config.optim.lr_g)
+        self.task.set_learning_rates()
         return int(self.step.numpy())
 
     @property
@@ -238,88 +200,16 @@ class GanTrainer:
         """The distributed input from ``start``: each input pipeline makes its replicas' rows."""
         return self.strategy.distribute_datasets_from_function(
             lambda context: data_lib.training_dataset(
-                self.config, self.models.output_activation, start,
+                self.config, self.task.models.output_activation, start,
                 shard=data_lib.InputShard.of(context)))
-
-    def _inputs(self, samples, labels):
-        return [samples, labels] if self.models.conditional else samples
-
-    def _score(self, samples, labels):
-        """D's scores in float32, whatever D computes in (a plugin model under a mixed policy
-        may end in a 16-bit layer): the losses are float32."""
-        scores = self.models.discriminator(self._inputs(samples, labels), training=True)
-        return tf.cast(scores, tf.float32)
-
-    def _replica_step(self, batch):
-        """One D update and one G update on this replica's rows (``train.update``,
-        ``train.g_noise``); returns the step's metrics."""
-        if self.config.train.update == "simultaneous":
-            d_grads, g_grads, metrics = self.simultaneous_gradients(batch)
-            self.d_opt.apply_gradients(zip(d_grads, self.models.discriminator.trainable_variables))
-            self.g_opt.apply_gradients(zip(g_grads, self.models.generator.trainable_variables))
-            return metrics
-        generator, discriminator = self.models.generator, self.models.discriminator
-        scale = 1.0 / self.strategy.num_replicas_in_sync
-        real, labels = batch["real"], batch["label"]
-        with tf.GradientTape() as tape:
-            fake = generator(self._inputs(batch["z_d"], labels), training=True)
-            d_real = self._score(real, labels)
-            d_fake = self._score(fake, labels)
-            d_losses = self.loss_fn(d_real, d_fake)
-            scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
-        grads = tape.gradient(scaled, discriminator.trainable_variables)
-        self.d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        with tf.GradientTape() as tape:
-            fake = generator(self._inputs(self._g_noise(batch), labels), training=True)
-            d_fake_g = self._score(fake, labels)
-            g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
-            scaled = self.g_opt.scale_loss(g_loss * scale)
-        grads = tape.gradient(scaled, generator.trainable_variables)
-        self.g_opt.apply_gradients(zip(grads, generator.trainable_variables))
-        return {"d_loss": d_losses.d_loss, "g_loss": g_loss,
-                "d_real": tf.reduce_mean(d_real), "d_fake": tf.reduce_mean(d_fake)}
-
-    def _g_noise(self, batch):
-        return batch["z_d"] if self.config.train.g_noise == "shared" else batch["z_g"]
-
-    def simultaneous_gradients(self, batch):
-        """(D's gradients, G's gradients, metrics), both taken at the current weights: d_loss
-        from D(x) and D(G(z_d)); g_loss from D(G(z)) with z = z_d (``shared``: the same forward
-        pass) or z_g (``fresh``); each scaled by 1 / replicas, as the alternating step."""
-        generator, discriminator = self.models.generator, self.models.discriminator
-        scale = 1.0 / self.strategy.num_replicas_in_sync
-        real, labels = batch["real"], batch["label"]
-        with tf.GradientTape(persistent=True) as tape:
-            fake = generator(self._inputs(batch["z_d"], labels), training=True)
-            d_real = self._score(real, labels)
-            d_fake = self._score(fake, labels)
-            d_losses = self.loss_fn(d_real, d_fake)
-            if self.config.train.g_noise == "shared":
-                d_fake_g = d_fake
-            else:
-                fake_g = generator(self._inputs(batch["z_g"], labels), training=True)
-                d_fake_g = self._score(fake_g, labels)
-            g_loss = self.loss_fn(tf.stop_gradient(d_real), d_fake_g).g_loss
-            d_scaled = self.d_opt.scale_loss(d_losses.d_loss * scale)
-            g_scaled = self.g_opt.scale_loss(g_loss * scale)
-        d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
-        g_grads = tape.gradient(g_scaled, generator.trainable_variables)
-        del tape
-        return d_grads, g_grads, {"d_loss": d_losses.d_loss, "g_loss": g_loss,
-                                  "d_real": tf.reduce_mean(d_real),
-                                  "d_fake": tf.reduce_mean(d_fake)}
-
-    def _update_ema(self):
-        decay = self.config.train.ema_decay
-        for average, weight in zip(self.ema.weights, self.models.generator.weights):
-            average.assign(decay * average + (1.0 - decay) * weight)
 
     def _global_step(self, batch, stop):
         """One step on every replica: the replicas' metrics averaged (``stop``, 1 where this
-        worker wants to stop, rides along: > 0 where any worker does), the EMA updated, the
-        step counted."""
+        worker wants to stop, rides along: > 0 where any worker does), the task's
+        ``after_step`` (the EMA), the step counted."""
         def replica_step(batch, stop):
-            metrics = {**self._replica_step(batch), "stop": tf.identity(stop)}
+            metrics = {**self.task.replica_step(batch, self.strategy.num_replicas_in_sync),
+                       "stop": tf.identity(stop)}
             return tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.MEAN, metrics)
 
@@ -328,8 +218,7 @@ class GanTrainer:
         per_replica = self.strategy.run(replica_step, args=(batch, stop))
         metrics = {k: self.strategy.experimental_local_results(v)[0]
                    for k, v in per_replica.items()}
-        if self.ema is not None:
-            self._update_ema()
+        self.task.after_step()
         self.step.assign_add(1)
         return metrics
 
@@ -356,9 +245,6 @@ class GanTrainer:
             return {k: v / tf.cast(count, tf.float32) for k, v in totals.items()}
         return loop_fn
 
-    @property
-    def export_generator(self) -> keras.Model:
-        return self.ema if self.ema is not None else self.models.generator
 
 
 class Progress:
@@ -436,10 +322,10 @@ class SigtermWatch:
 
 
 def _write_samples(trainer: GanTrainer, inputs, step: int, writer, name: str) -> Optional[str]:
-    samples = trainer.export_generator(inputs, training=False)
-    if trainer.models.output_activation == "linear":
+    samples = trainer.task.export_generator(inputs, training=False)
+    if trainer.task.models.output_activation == "linear":
         return None
-    grid_images = images.to_uint8(samples.numpy(), trainer.models.output_activation)
+    grid_images = images.to_uint8(samples.numpy(), trainer.task.models.output_activation)
     path = images.save_grid(grid_images, os.path.join(trainer.out_dir, "samples", name), ncol=10)
     with writer.as_default(step=step):
         tf.summary.image("samples", images.grid(grid_images, ncol=10)[None], max_outputs=1)
@@ -462,8 +348,21 @@ def check_resume(config: config_lib.ExperimentConfig, out_dir: str) -> None:
 
 
 # A run's outputs in its folder: what a fresh start moves aside (``resume``) before it writes.
-RUN_FILES = ("config.json", "checkpoints", "logs", "samples", "saved_model", LAST_MODEL_DIR,
+RUN_INFO_FILE = "run.json"
+RUN_FILES = ("config.json", RUN_INFO_FILE, "checkpoints", "logs", "samples", "saved_model", LAST_MODEL_DIR,
              best_checkpoint.RECORD_FILE)
+
+
+def write_run_info(trainer: GanTrainer, path: str) -> None:
+    """``run.json``: {"precision": the resolved ``train.precision`` (``auto`` -> ``bfloat16``
+    or ``float32``), "strategy": the strategy's class, "replicas": replicas in sync, "workers":
+    worker processes, "tensorflow": its version} (rewritten by every resume: the machine may
+    differ)."""
+    info = {"precision": trainer.precision, "strategy": type(trainer.strategy).__name__,
+            "replicas": int(trainer.strategy.num_replicas_in_sync),
+            "workers": int(trainer.role.workers), "tensorflow": tf.__version__}
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(json.dumps(info, indent=2, sort_keys=True) + "\n")
 
 
 def resume_point(config: config_lib.ExperimentConfig, out_dir: str, fresh: bool, chief: bool,
@@ -507,6 +406,7 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     if chief:
         tf.io.gfile.makedirs(out_dir)
         config_lib.save(config, os.path.join(out_dir, "config.json"))
+        write_run_info(trainer, os.path.join(out_dir, RUN_INFO_FILE))
     else:
         print(f"[lsgan] worker {trainer.role.task_id} of {trainer.role.workers}: the chief "
               f"writes the run's files to {out_dir}", file=stream, flush=True)
@@ -516,13 +416,13 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
         print(f"[lsgan] resuming from {resume_from} at step {start}", file=stream, flush=True)
     keeper = None
     if every:
-        score_fn = score_fn or (scorer and scorer.bind(trainer.models.output_activation))
+        score_fn = score_fn or (scorer and scorer.bind(trainer.task.models.output_activation))
         keeper = best_checkpoint.BestKeeper(trainer, score_fn, start, stream)
     batches = iter(trainer.dataset(start))
     loop_fn = trainer.make_loop_fn()
     logs = os.path.join(out_dir, "logs")
     writer = tf.summary.create_file_writer(logs) if chief else tf.summary.create_noop_writer()
-    sample_inputs = fixed_sample_inputs(config, trainer.models)
+    sample_inputs = fixed_sample_inputs(config, trainer.task.models)
     progress = Progress(total, start, train_cfg.batch_size, stream, PROGRESS_SECONDS)
     metrics: Dict[str, float] = {}
     samples_path = None
@@ -560,14 +460,14 @@ def train(config: config_lib.ExperimentConfig, out_dir: str, stream=sys.stdout,
     if chief:
         samples_path = _write_samples(trainer, sample_inputs, total, writer, "final.png")
         writer.flush()
-        export.export_generator(trainer.export_generator, config,
-                                trainer.models.output_activation, last_dir)
+        export.export_generator(trainer.task.export_generator, config,
+                                trainer.task.models.output_activation, last_dir)
         if keeper:
             keeper.export_best(final_dir)
             best_step, best_score = keeper.record.best_step, keeper.record.best_score
     else:
-        export.export_generator(trainer.export_generator, config,
-                                trainer.models.output_activation,
+        export.export_generator(trainer.task.export_generator, config,
+                                trainer.task.models.output_activation,
                                 os.path.join(trainer.worker_temp_dir, "saved_model"))
         paths.rmtree(trainer.worker_temp_dir)
     return TrainResult(out_dir, total, final_dir, samples_path, logs,

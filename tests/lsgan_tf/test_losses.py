@@ -45,6 +45,9 @@ def test_regular_gan_losses_by_hand():
     nsl = losses.get_loss(LossConfig(type="ns"))(D_REAL, D_FAKE)
     np.testing.assert_allclose([float(mm.d_loss), float(mm.g_loss)], [real + fake, -fake], rtol=1e-6)
     np.testing.assert_allclose([float(nsl.d_loss), float(nsl.g_loss)], [real + fake, ns], rtol=1e-6)
+    for result in (mm, nsl):  # L_D's terms: on real rows, on fake rows
+        np.testing.assert_allclose([float(result.d_loss_real), float(result.d_loss_fake)],
+                                   [real, fake], rtol=1e-6)
 
 
 def test_unknown_loss_names_the_known_ones():

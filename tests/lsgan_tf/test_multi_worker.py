@@ -99,7 +99,10 @@ def test_two_workers_write_once_and_match_mirrored(tmp_path):
     assert "worker 1 of 2: the chief writes the run's files" in worker.stdout()
     assert "saved model" not in worker.stdout()
     assert sorted(os.listdir(out)) == [".lsgan-output", "checkpoints", "config.json", "logs",
-                                       "run.lock", "samples", "saved_model"]
+                                       "run.json", "run.lock", "samples", "saved_model"]
+    run_info = json.loads((out / "run.json").read_text())
+    assert (run_info["workers"], run_info["replicas"]) == (2, 2), run_info
+    assert run_info["strategy"] == "MultiWorkerMirroredStrategy", run_info
     assert sorted(os.listdir(out / "samples")) == ["final.png", "step_000010.png",
                                                    "step_000020.png"]
     events = os.listdir(out / "logs")
@@ -240,7 +243,7 @@ def test_sigterm_to_one_worker_stops_both_at_one_step_and_they_resume_there(tmp_
         step = stopped.pop()
         assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{step}")
         assert sorted(os.listdir(out)) == [".lsgan-output", "checkpoints", "config.json",
-                                           "logs", "run.lock"]
+                                           "logs", "run.json", "run.lock"]
         ports = free_ports(2)
         runs += [workers.start(args, f"again{i}", tf_config(ports, i)) for i in range(2)]
         for run in runs[2:]:

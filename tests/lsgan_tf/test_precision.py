@@ -56,17 +56,17 @@ def test_bfloat16_computes_in_16_bits_and_keeps_variables_and_outputs_float32(mo
                                         tiny_sets(model) + ["train.precision=bfloat16"])
     trainer = GanTrainer(config, str(tmp_path))
     assert trainer.precision == "bfloat16"
-    for network in (trainer.models.generator, trainer.models.discriminator):
+    for network in (trainer.task.models.generator, trainer.task.models.discriminator):
         computing = {layer.dtype_policy.compute_dtype for layer in network.layers
                      if layer.weights}
         assert "bfloat16" in computing
         assert {w.dtype for w in network.weights} == {"float32"}
     batch = synthetic_batch(config)
-    inputs = [batch["z_d"], batch["label"]] if trainer.models.conditional else batch["z_d"]
-    fake = trainer.models.generator(inputs, training=False)
-    real = [batch["real"], batch["label"]] if trainer.models.conditional else batch["real"]
+    inputs = [batch["z_d"], batch["label"]] if trainer.task.models.conditional else batch["z_d"]
+    fake = trainer.task.models.generator(inputs, training=False)
+    real = [batch["real"], batch["label"]] if trainer.task.models.conditional else batch["real"]
     assert fake.dtype == tf.float32
-    assert trainer.models.discriminator(real, training=False).dtype == tf.float32
+    assert trainer.task.models.discriminator(real, training=False).dtype == tf.float32
     metrics = trainer.make_step_fn()(batch)
     assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in metrics.values())
     # Keras's global policy is back to float32 for whatever is built next.
@@ -88,9 +88,9 @@ def test_float16_scales_the_loss_and_checkpoints_like_float32(tmp_path):
     assert keys["float32"] == keys["float16"]
     trainer = GanTrainer(tiny_digits(steps=2, **{"train.precision": "float16"}),
                          str(tmp_path / "float32"))
-    assert isinstance(trainer.d_opt, keras.optimizers.LossScaleOptimizer)
-    assert float(trainer.d_opt.scale_loss(tf.constant(1.0))) == \
-        float(trainer.d_opt.dynamic_scale.numpy()) > 1
+    assert isinstance(trainer.task.d_opt, keras.optimizers.LossScaleOptimizer)
+    assert float(trainer.task.d_opt.scale_loss(tf.constant(1.0))) == \
+        float(trainer.task.d_opt.dynamic_scale.numpy()) > 1
     assert trainer.restore() == 2
 
 

@@ -1,6 +1,7 @@
 """The training loop: steps change weights for every model x loss, strategies agree, runs
 resume, NaN stops, the EMA of G is the moving average and is what is exported."""
 import io
+import json
 import os
 
 import numpy as np
@@ -40,13 +41,13 @@ MODEL_LOSS = [pytest.param(model, loss, marks=() if DEFAULT_LOSS == loss or mode
 def test_one_step_changes_both_networks(model, loss, tmp_path):
     config = small_config(model, loss)
     trainer = GanTrainer(config, str(tmp_path))
-    before_g = [w.numpy().copy() for w in trainer.models.generator.trainable_weights]
-    before_d = [w.numpy().copy() for w in trainer.models.discriminator.trainable_weights]
+    before_g = [w.numpy().copy() for w in trainer.task.models.generator.trainable_weights]
+    before_d = [w.numpy().copy() for w in trainer.task.models.discriminator.trainable_weights]
     metrics = trainer.make_step_fn()(synthetic_batch(config))
     assert all(np.isfinite(float(v)) for v in metrics.values())
     assert int(trainer.step.numpy()) == 1
-    for before, model_ in ((before_g, trainer.models.generator),
-                           (before_d, trainer.models.discriminator)):
+    for before, model_ in ((before_g, trainer.task.models.generator),
+                           (before_d, trainer.task.models.discriminator)):
         changed = [not np.array_equal(b, w.numpy()) for b, w in zip(before, model_.trainable_weights)]
         assert all(changed), f"{model_.name}: some weights did not move"
 
@@ -80,6 +81,18 @@ def test_run_stopped_and_started_again_resumes_at_its_step(tmp_path):
     assert tf.saved_model.contains_saved_model(result.saved_model)
 
 
+def test_run_json_says_what_the_config_resolved_to_on_this_machine(tmp_path):
+    """``train.precision=auto`` and the default strategy, as this process resolved them."""
+    from lsgan_tf.precision import resolve
+
+    out = tmp_path / "run"
+    train(tiny_digits(steps=2, **{"train.precision": "auto"}), str(out), stream=io.StringIO())
+    info = json.loads((out / "run.json").read_text())
+    assert info == {"precision": resolve("auto", "default"), "replicas": 1, "workers": 1,
+                    "strategy": tf.distribute.get_strategy().__class__.__name__,
+                    "tensorflow": tf.__version__}
+
+
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     out = str(tmp_path / "run")
     train(tiny_digits(steps=2), out, stream=io.StringIO())
@@ -100,17 +113,17 @@ def test_ema_is_the_moving_average_of_the_generator_weights(tmp_path):
     config = tiny_digits(**{"train.ema_decay": str(decay), "optim.lr_g": "0.01"})
     trainer = GanTrainer(config, str(tmp_path))
     step_fn = trainer.make_step_fn()
-    expected = [w.copy() for w in trainer.models.generator.get_weights()]
+    expected = [w.copy() for w in trainer.task.models.generator.get_weights()]
     for _ in range(3):
         step_fn(synthetic_batch(config))
-        raw = trainer.models.generator.get_weights()
+        raw = trainer.task.models.generator.get_weights()
         expected = [decay * e + (1 - decay) * w for e, w in zip(expected, raw)]
-    averaged = trainer.ema.get_weights()
+    averaged = trainer.task.ema.get_weights()
     assert len(averaged) == len(expected) == len(raw)
     for got, want in zip(averaged, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     assert max(np.abs(a - w).max() for a, w in zip(averaged, raw)) > 1e-3  # it lags G
-    assert trainer.export_generator is trainer.ema
+    assert trainer.task.export_generator is trainer.task.ema
 
 
 def test_the_exported_generator_holds_the_ema_weights(tmp_path):
@@ -159,6 +172,27 @@ def test_progress_lines_and_scalars_also_come_by_wall_time(tmp_path, monkeypatch
             if any(value.tag == "d_loss" for value in event.summary.value):
                 steps.add(event.step)
     assert steps == {1, 2, 3}
+
+
+def test_every_loss_part_reaches_the_progress_line_and_tensorboard(tmp_path):
+    """L_D, its terms on real and on fake rows (which sum to it), L_G, mean D(x) and mean
+    D(G(z)): in the progress line, the TensorBoard scalars and the run's metrics."""
+    from lsgan_tf.gan_task import METRICS
+
+    assert {"d_loss_real", "d_loss_fake"} < set(METRICS)
+    log = io.StringIO()
+    result = train(tiny_digits(steps=2), str(tmp_path / "r"), stream=log)
+    line = [line for line in log.getvalue().splitlines() if " step 2/2 " in line][0]
+    assert all(f" {key} " in line for key in METRICS), line
+    tags = set()
+    for name in os.listdir(result.logs):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(result.logs, name)):
+            tags.update(value.tag for value in event.summary.value if event.step == 2)
+    assert set(METRICS) <= tags
+    metrics = result.metrics
+    assert metrics["d_loss_real"] > 0 and metrics["d_loss_fake"] > 0
+    np.testing.assert_allclose(metrics["d_loss_real"] + metrics["d_loss_fake"],
+                               metrics["d_loss"], rtol=1e-6)
 
 
 def test_progress_is_due_after_its_interval(monkeypatch):

@@ -9,7 +9,8 @@ from lsgan_tf import config as config_lib
 from lsgan_tf.config import ConfigError
 from lsgan_tf.presets import get_preset
 from lsgan_tf.registry import MODELS
-from lsgan_tf.training import GanTrainer, make_optimizer
+from lsgan_tf.gan_task import make_optimizer
+from lsgan_tf.training import GanTrainer
 
 from helpers import synthetic_batch, tiny_sets
 
@@ -27,7 +28,7 @@ def scheme_config(model, update, g_noise, *sets):
 def by_hand(trainer, batch, z_g):
     """LSGAN's gradients at the current weights, from the paper's formulas with (a, b, c) =
     (0, 1, 1): d = 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z_d))^2]; g = 1/2 E[(D(G(z_g)) - 1)^2]."""
-    generator, discriminator = trainer.models.generator, trainer.models.discriminator
+    generator, discriminator = trainer.task.models.generator, trainer.task.models.discriminator
     with tf.GradientTape() as tape:
         d_real = discriminator(batch["real"], training=True)
         d_fake = discriminator(generator(batch["z_d"], training=True), training=True)
@@ -44,7 +45,7 @@ def test_simultaneous_gradients_are_the_formulas_at_the_same_weights(g_noise, tm
     config = scheme_config("mog_mlp", "simultaneous", g_noise, "loss.type=ls")
     trainer = GanTrainer(config, str(tmp_path))
     batch = synthetic_batch(config)
-    d_grads, g_grads, _ = trainer.simultaneous_gradients(batch)
+    d_grads, g_grads, _ = trainer.task.simultaneous_gradients(batch)
     hand_d, hand_g = by_hand(trainer, batch, batch["z_d" if g_noise == "shared" else "z_g"])
     for got, want in zip(list(d_grads) + list(g_grads), list(hand_d) + list(hand_g)):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-7)
@@ -59,10 +60,10 @@ def test_a_simultaneous_step_applies_both_gradients_taken_before_it(tmp_path):
     config = scheme_config("mog_mlp", "simultaneous", "shared", "optim.epsilon=1e-8")
     trainer = GanTrainer(config, str(tmp_path))
     batch = synthetic_batch(config)
-    variables = (trainer.models.discriminator.trainable_variables
-                 + trainer.models.generator.trainable_variables)
+    variables = (trainer.task.models.discriminator.trainable_variables
+                 + trainer.task.models.generator.trainable_variables)
     before = [v.numpy().copy() for v in variables]
-    d_grads, g_grads, _ = trainer.simultaneous_gradients(batch)
+    d_grads, g_grads, _ = trainer.task.simultaneous_gradients(batch)
     trainer.make_step_fn()(batch)
     after = [v.numpy().copy() for v in variables]
     for variable, value in zip(variables, before):
@@ -70,19 +71,19 @@ def test_a_simultaneous_step_applies_both_gradients_taken_before_it(tmp_path):
     d_opt = make_optimizer(config.optim, config.optim.lr_d)
     g_opt = make_optimizer(config.optim, config.optim.lr_g)
     assert d_opt.epsilon == 1e-8
-    d_opt.apply_gradients(zip(d_grads, trainer.models.discriminator.trainable_variables))
-    g_opt.apply_gradients(zip(g_grads, trainer.models.generator.trainable_variables))
+    d_opt.apply_gradients(zip(d_grads, trainer.task.models.discriminator.trainable_variables))
+    g_opt.apply_gradients(zip(g_grads, trainer.task.models.generator.trainable_variables))
     for got, want in zip(after, variables):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-7)
 
     alternating = GanTrainer(scheme_config("mog_mlp", "alternating", "shared",
                                            "optim.epsilon=1e-8"), str(tmp_path / "alt"))
-    for variable, value in zip(alternating.models.discriminator.trainable_variables
-                               + alternating.models.generator.trainable_variables, before):
+    for variable, value in zip(alternating.task.models.discriminator.trainable_variables
+                               + alternating.task.models.generator.trainable_variables, before):
         variable.assign(value)
     alternating.make_step_fn()(batch)
-    alt_g = [v.numpy() for v in alternating.models.generator.trainable_variables]
-    g_after = after[len(trainer.models.discriminator.trainable_variables):]
+    alt_g = [v.numpy() for v in alternating.task.models.generator.trainable_variables]
+    g_after = after[len(trainer.task.models.discriminator.trainable_variables):]
     assert not all(np.allclose(a, b, rtol=1e-6) for a, b in zip(alt_g, g_after))
 
 
@@ -98,11 +99,12 @@ def test_every_scheme_trains_every_model_one_step(model, update, g_noise, tmp_pa
     except ConfigError as error:
         pytest.skip(f"{model}: {error}")
     trainer = GanTrainer(config, str(tmp_path))
-    before = [w.numpy().copy() for w in trainer.models.generator.trainable_weights
-              + trainer.models.discriminator.trainable_weights]
+    models = trainer.task.models
+    before = [w.numpy().copy() for w in models.generator.trainable_weights
+              + models.discriminator.trainable_weights]
     metrics = trainer.make_step_fn()(synthetic_batch(config))
     assert all(np.isfinite(float(v)) for v in metrics.values())
-    after = trainer.models.generator.trainable_weights + trainer.models.discriminator.trainable_weights
+    after = models.generator.trainable_weights + models.discriminator.trainable_weights
     assert all(not np.array_equal(b, w.numpy()) for b, w in zip(before, after))
 
 

@@ -4,6 +4,7 @@ FIRST_PARTY = [
     "bench",
     "components",
     "data_prep",
+    "experiments",
     "lsgan_tf",
     "pipeline",
     "tools",
