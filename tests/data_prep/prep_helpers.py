@@ -1,11 +1,9 @@
 """Helpers of the data_prep tests: run the two transforms, read what they wrote, make images."""
 from __future__ import annotations
 
-import contextlib
 import glob
 import json
 import os
-import signal
 from typing import Dict, List, Tuple
 
 import apache_beam as beam
@@ -147,23 +145,3 @@ def bind_unix(server, path) -> None:
     finally:
         os.chdir(here)
 
-
-class Hung(BaseException):
-    """Raised by ``deadline``: a BaseException, so that no ``except OSError`` (TimeoutError is
-    one) or ``except Exception`` in the code under test can take it for bad input."""
-
-
-@contextlib.contextmanager
-def deadline(seconds: int, what: str = "the block (a blocking open?)"):
-    """Fails the test (instead of hanging it) when the block runs longer than ``seconds``
-    (``signal.alarm``: the main thread only)."""
-    def expire(signum, frame):
-        raise Hung(f"{what}: still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)

@@ -35,7 +35,8 @@ from data_prep.sources import hwdb
 from data_prep.testdata import gnt_sample, write_gnt, write_idx, write_lmdb
 from data_prep.write import reject_line
 from lsgan_tf import example_schema
-from prep_helpers import bind_unix, deadline, drive_source
+from helpers import deadline
+from prep_helpers import bind_unix, drive_source
 
 SHORT_SEEDS = 10
 LONG_SEEDS = int(os.environ.get("LSGAN_FUZZ_SEEDS", "1000"))

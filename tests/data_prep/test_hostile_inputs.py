@@ -31,7 +31,8 @@ from data_prep.source import InputError
 from data_prep.sources import hwdb, idx, lsun
 from data_prep.testdata import gnt_sample, lsun_key, write_gnt, write_idx, write_lmdb
 from lsgan_tf import example_schema
-from prep_helpers import bind_unix, deadline, drive_source, read_rejects, solid
+from helpers import deadline
+from prep_helpers import bind_unix, drive_source, read_rejects, solid
 
 MAX_SIDE = 16384  # images.MAX_INPUT_SIDE, the documented maximum input side
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

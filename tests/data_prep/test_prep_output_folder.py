@@ -4,12 +4,11 @@ input, or holding it, is refused; so are an empty ``--output`` and a training ru
 In process (``command.main``), each refusal before Beam runs."""
 import os
 
-import numpy as np
 import pytest
 from absl import flags
 
 from data_prep import command
-from data_prep.testdata import encode_image
+from helpers import image_folder, tree
 from lsgan_tf import output_folder
 
 IN_MEMORY = ("--direct_running_mode=in_memory",)
@@ -32,23 +31,6 @@ def prep(capsys):
     return run
 
 
-def tree(root):
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            found[os.path.relpath(os.path.join(folder, name), root)] = None
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, root)] = handle.read()
-    return found
-
-
-def image_folder(path):
-    for label in ("cats", "dogs"):
-        (path / label).mkdir(parents=True)
-        (path / label / "a.png").write_bytes(encode_image(np.zeros((8, 8, 3)), "PNG"))
-    return tree(path)
 
 
 def refused(status, err):

@@ -20,13 +20,11 @@ under a minute) is marked ``fuzz``: ``make fuzz`` runs it, and so does any run w
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from typing import Any, List, NamedTuple, Optional
 import pytest
 import yaml
 
+from helpers import Hung, deadline
 from lsgan_tf import config as config_lib
 from lsgan_tf import config_files
 from lsgan_tf.config import ConfigError, resolve
@@ -296,24 +295,6 @@ def make_case(seed: int, folder) -> Case:
     sets = overrides(rng, preset) if mode > 0.45 else []
     return Case(preset, path, sets)
 
-
-class Hung(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def deadline(seconds: int, what: str):
-    """Fails the case instead of hanging the test (``signal.alarm``: the main thread only)."""
-    def expire(signum, frame):
-        raise Hung(f"{what}: still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def outcome(case: Case, needs_data_path: bool = False):

@@ -17,7 +17,7 @@ from lsgan_tf.errors import UsageError
 from lsgan_tf.training import GanTrainer, train
 
 from damage import flip_middle, read, truncate, write
-from helpers import tiny_digits
+from helpers import lsgan_in_process, tiny_digits
 
 STEPS = 6  # checkpoints at steps 2, 4 and 6 (train.checkpoint_every=2, 3 kept)
 WEIGHTS = ("generator/", "discriminator/", "d_optimizer/", "g_optimizer/")
@@ -185,15 +185,12 @@ def test_a_damaged_config_json_is_one_line_naming_it(run, text):
 
 
 def test_lsgan_train_on_an_empty_config_json_exits_2_in_one_line(run, capsys):
-    from pipeline import cli
-
     write(os.path.join(run, "config.json"), b"")
-    with pytest.raises(SystemExit) as stopped:
-        cli.main(["lsgan", "train", "--preset=digits", f"--out={run}", "--steps=8",
-                  "--set=model.g_width=8", "--set=model.d_width=8", "--set=model.d_dense=16",
-                  "--set=model.noise.dim=8"])
-    assert stopped.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    status, _, err = lsgan_in_process(capsys)(
+        "train", "--preset=digits", f"--out={run}", "--steps=8", "--set=model.g_width=8",
+        "--set=model.d_width=8", "--set=model.d_dense=16", "--set=model.noise.dim=8")
+    assert status == 2
+    err = err.strip().splitlines()
     assert err[-1].startswith("lsgan train: ") and "config.json is empty" in err[-1]
 
 

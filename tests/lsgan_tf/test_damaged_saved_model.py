@@ -5,16 +5,13 @@ truncated or bit-flipped file a TensorFlow traceback (``IndexError: Read less by
 requested``, ``OpError: not an sstable``, ``OSError: Cannot parse file``), a SavedModel of
 another kind an ``AttributeError``. The commands run in this process (``pipeline.cli.main``).
 """
-import contextlib
 import os
 import random
 import shutil
-import sys
 
 import pytest
-from absl import flags
 
-from helpers import tiny_sets
+from helpers import lsgan_in_process, tiny_sets
 from lsgan_tf import config as config_lib
 from lsgan_tf import saved_model_check
 from lsgan_tf.errors import UsageError
@@ -37,55 +34,10 @@ def model(tmp_path_factory):
     return export_generator(models.generator, config, models.output_activation, path)
 
 
-def _command_modules():
-    from pipeline import cli
-
-    return [module for module, _ in cli.SUBCOMMANDS.values()]
-
-
-@contextlib.contextmanager
-def only_the_flags_of(module_name):
-    """The ``lsgan`` subcommands define flags of the same names in their own modules
-    (``--model``, ``--out``), which absl refuses in one process: for the block, the flags of the
-    other subcommand modules already imported (by other tests) are taken out of ``FLAGS``, and
-    ``module_name`` is imported anew; after it, its flags are taken out, the module forgotten
-    and the others' flags put back."""
-    registry = flags.FLAGS
-    by_module = registry.flags_by_module_dict()
-    others = {name: list(by_module[name]) for name in _command_modules()
-              if name != module_name and name in by_module}
-    for defined in others.values():
-        for flag in defined:
-            delattr(registry, flag.name)
-    sys.modules.pop(module_name, None)
-    try:
-        yield
-    finally:
-        registry.unparse_flags()
-        for flag in list(registry.flags_by_module_dict().get(module_name, [])):
-            delattr(registry, flag.name)
-        sys.modules.pop(module_name, None)
-        for name, defined in others.items():
-            for flag in defined:
-                registry[flag.name] = flag
-                registry.register_flag_by_module(name, flag)
-
-
 @pytest.fixture
 def lsgan(capsys):
     """``lsgan SUBCOMMAND ARGS`` in this process -> (exit status, stdout, stderr)."""
-    from pipeline import cli
-
-    def run(name, *args):
-        with only_the_flags_of(cli.SUBCOMMANDS[name][0]):
-            try:
-                cli.main(["lsgan", name, *args])
-                status = 0
-            except SystemExit as exit_:  # None: success; a message (sys.exit("...")): status 1
-                status = 0 if exit_.code is None else exit_.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-    return run
+    return lsgan_in_process(capsys)
 
 
 def _truncate(path, share):

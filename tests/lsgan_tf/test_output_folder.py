@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from helpers import TINY_MODEL, as_flags, tiny_digits
+from helpers import TINY_MODEL, as_flags, tiny_digits, tree
 from lsgan_tf import output_folder
 from lsgan_tf.errors import UsageError
 
@@ -29,18 +29,6 @@ def lsgan(*args, cwd=REPO):
                           timeout=300)
     return done.returncode, done.stdout, done.stderr
 
-
-def tree(root):
-    """{relative path: bytes (files) or None (folders)} of everything under ``root``."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            found[os.path.relpath(os.path.join(folder, name), root)] = None
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, root)] = handle.read()
-    return found
 
 
 def users_folder(path):

@@ -7,10 +7,9 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from data_prep.testdata import encode_image
+from helpers import image_folder, tree
 from lsgan_tf import output_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,25 +30,6 @@ def refused(done, command="run"):
     return line[len(f"lsgan {command}: "):]
 
 
-def tree(root):
-    """{relative path: bytes or None (a folder)} under ``root`` (symbolic links as such)."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            found[os.path.relpath(os.path.join(folder, name), root)] = None
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, root)] = handle.read()
-    return found
-
-
-def image_folder(path):
-    """A ``folder`` source input: two classes of one PNG each."""
-    for label in ("cats", "dogs"):
-        (path / label).mkdir(parents=True)
-        (path / label / "a.png").write_bytes(encode_image(np.zeros((8, 8, 3)), "PNG"))
-    return tree(path)
 
 
 NAME_LINE = ("name='../../../../x': must be a plain folder name (lower-case letters, digits, "
