@@ -18,7 +18,9 @@ training itself is ``lsgan_tf.training.train``, the same loop as ``lsgan train``
 Under a ``TF_CONFIG`` (a Kubeflow or Vertex training job with several replicas, and
 ``train.strategy=multi_worker``) every replica runs ``run_fn``; only the chief writes those
 folders (``training.train``). SIGTERM saves a checkpoint in ``model_run_dir`` and exits with
-``training.EXIT_PREEMPTED`` (143).
+``training.EXIT_PREEMPTED`` (143); a lost peer (``lsgan_tf.peers.PeerLost``) is one line naming
+it and the chief's last checkpoint, and exit status ``peers.EXIT_PEER_LOST`` (1): the job's
+retry resumes from that checkpoint.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import sys
 from typing import Any, Dict, List
 
 from lsgan_tf import config as config_lib
+from lsgan_tf.peers import EXIT_PEER_LOST, PeerLost
 from lsgan_tf.training import EXIT_PREEMPTED, Preempted, train
 
 CONFIG_KEY = "config"
@@ -84,6 +87,9 @@ def run_fn(fn_args) -> None:
     except Preempted as stop:
         print(f"[lsgan] Trainer: {stop}", file=sys.stderr, flush=True)
         sys.exit(EXIT_PREEMPTED)
+    except PeerLost as lost:
+        print(f"[lsgan] Trainer: {lost}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_PEER_LOST)
     if result.chief:
         best = "" if result.best_step is None else (
             f" (the best, {config.eval.select} {result.best_score:.4g} at step "
