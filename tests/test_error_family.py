@@ -33,6 +33,7 @@ def cases(tmp):
         ("prep-input", ["prep", "--source=idx", f"--input={missing}", f"--output={tmp}/p"],
          missing),
         ("run-setting", ["run", f"--root={tmp}/r", "--set=optim.lr_d=-1"], "optim.lr_d"),
+        ("run-image-size", ["run", f"--root={tmp}/r2", "--image_size=32"], "--image_size=32"),
         ("compile-name", ["compile", "--image=lsgan-tfx:test", f"--output={tmp}/c.json",
                           f"--root={tmp}/c",
                           "--set=name=../../x"], "name"),

@@ -29,7 +29,8 @@ define_config_flags()
 flags.DEFINE_string("source", None, "data_prep source (default: the preset's own data).")
 flags.DEFINE_string("input", "", "Input path for the source.")
 flags.DEFINE_string("root", None, "Pipeline root (default runs/pipeline/<preset>).")
-flags.DEFINE_integer("image_size", None, "Image size for the ExampleGen (default: the model's).")
+flags.DEFINE_integer("image_size", None, "Image size for the ExampleGen; it must equal "
+                     "model.image_size (default: the model's).")
 flags.DEFINE_string("charset", None, "hwdb charset for the ExampleGen.")
 flags.DEFINE_integer("max_records", None, "Read at most this many records.")
 flags.DEFINE_string("thresholds", None, "Blessing thresholds (sets eval.thresholds), e.g. "
@@ -73,8 +74,19 @@ def pipeline_root(config) -> str:
     return root
 
 
+def check_image_size(config) -> None:
+    """``--image_size`` may only repeat ``model.image_size``: the data contract stores images
+    at the training size, so any other value would fail in the Trainer, minutes later."""
+    if FLAGS.image_size is not None and FLAGS.image_size != config.model.image_size:
+        raise UsageError(f"--image_size={FLAGS.image_size}: the {config.model.type} model "
+                         f"trains on {config.model.image_size} x {config.model.image_size} "
+                         f"images; set the model's size instead (--set "
+                         f"model.image_size={FLAGS.image_size}), the ExampleGen follows it")
+
+
 def main(argv) -> None:
     config = resolve_from_flags(eval_overrides())
+    check_image_size(config)
     from lsgan_tf.metrics import fid_weights
     from pipeline.local_root import claim
 
