@@ -145,3 +145,28 @@ def bind_unix(server, path) -> None:
     finally:
         os.chdir(here)
 
+
+IN_MEMORY = ("--direct_running_mode=in_memory",)
+
+
+def prep_in_process(capsys):
+    """``run(*ARGS, beam_args=IN_MEMORY)``: ``lsgan prep ARGS -- BEAM_ARGS`` through
+    ``data_prep.command.main`` in this process -> (exit status, stdout, stderr); the flags are
+    unparsed after each call. ``capsys`` is pytest's fixture."""
+    from absl import flags
+
+    from data_prep import command
+
+    def run(*args, beam_args=IN_MEMORY):
+        argv = flags.FLAGS(["lsgan prep", *args, "--", *beam_args])
+        try:
+            command.main(argv)
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        finally:
+            flags.FLAGS.unparse_flags()
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+    return run
+

@@ -9,14 +9,13 @@ import subprocess
 import sys
 
 import pytest
-from absl import flags
 
 from data_prep import command
 from data_prep.testdata import lsun_key, write_lmdb
 from lsgan_tf import example_schema
+from prep_helpers import IN_MEMORY, prep_in_process
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-IN_MEMORY = ("--direct_running_mode=in_memory",)
 
 
 def test_cli_prep_end_to_end_then_train_on_it(tmp_path):
@@ -64,18 +63,7 @@ def test_cli_prep_refuses_a_remote_lmdb_with_exit_2_before_any_download(tmp_path
 @pytest.fixture
 def prep_main(capsys):
     """Runs ``command.main`` in-process with flags; returns (exit status, stdout, stderr)."""
-    def run(*args, beam_args=IN_MEMORY):
-        argv = flags.FLAGS(["lsgan prep", *args, "--", *beam_args])
-        try:
-            command.main(argv)
-            status = 0
-        except SystemExit as exit_:
-            status = exit_.code
-        finally:
-            flags.FLAGS.unparse_flags()
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-    return run
+    return prep_in_process(capsys)
 
 
 def test_unknown_source_and_missing_input_exit_2_before_running(prep_main, tmp_path):

@@ -5,30 +5,16 @@ In process (``command.main``), each refusal before Beam runs."""
 import os
 
 import pytest
-from absl import flags
 
 from data_prep import command
 from helpers import image_folder, tree
 from lsgan_tf import output_folder
-
-IN_MEMORY = ("--direct_running_mode=in_memory",)
-
+from prep_helpers import prep_in_process
 
 @pytest.fixture
 def prep(capsys):
     """``lsgan prep ARGS`` in process; returns (exit status, stdout, stderr)."""
-    def run(*args):
-        argv = flags.FLAGS(["lsgan prep", *args, "--", *IN_MEMORY])
-        try:
-            command.main(argv)
-            status = 0
-        except SystemExit as exit_:
-            status = exit_.code
-        finally:
-            flags.FLAGS.unparse_flags()
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-    return run
+    return prep_in_process(capsys)
 
 
 
