@@ -29,7 +29,6 @@ a connection.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import re
@@ -39,12 +38,12 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import tensorflow as tf
 
+from lsgan_tf.cluster_role import TRAINING_JOBS, TfConfig, read_tf_config
 from lsgan_tf.errors import UsageError
 
 PEER_TIMEOUT_S = 600.0  # how long a worker waits for its peers when LSGAN_PEER_TIMEOUT_S is unset
 TIMEOUT_ENV = "LSGAN_PEER_TIMEOUT_S"
 EXIT_PEER_LOST = 1  # what `lsgan train` exits with on PeerLost (a run-time fault)
-JOBS = ("chief", "worker")  # the TF_CONFIG jobs that train (and meet)
 POLL_S = 0.25  # between two rounds of connection attempts
 CONNECT_TIMEOUT_S = 1.0
 PEER_FAULTS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
@@ -114,17 +113,14 @@ class Cluster(NamedTuple):
         """The cluster ``TF_CONFIG`` describes; None without one of several training tasks.
         An address that is not ``host:port`` or a task missing from its cluster is a
         ``UsageError``."""
-        text = os.environ.get("TF_CONFIG", "")
+        spec = read_tf_config() or TfConfig({}, None, 0)
         try:
-            spec = json.loads(text) if text.strip() else {}
-            jobs = spec.get("cluster") or {}
-            task = spec.get("task") or {}
-            tasks = tuple(Task(job, index, str(address)) for job in JOBS
-                          for index, address in enumerate(jobs.get(job) or ()))
-            me = (str(task.get("type")), int(task.get("index") or 0))
-        except (ValueError, TypeError, AttributeError):
+            tasks = tuple(Task(job, index, str(address)) for job in TRAINING_JOBS
+                          for index, address in enumerate(spec.cluster.get(job) or ()))
+        except TypeError:
             raise UsageError(f"TF_CONFIG is not a JSON object with 'cluster' and 'task': "
-                             f"{text[:80]!r}") from None
+                             f"{os.environ['TF_CONFIG'][:80]!r}") from None
+        me = (str(spec.task_type), spec.index)
         if len(tasks) < 2:
             return None
         for each in tasks:

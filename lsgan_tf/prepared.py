@@ -31,6 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from lsgan_tf import example_schema, paths
 from lsgan_tf.errors import UsageError
+from lsgan_tf.messages import shown
 from lsgan_tf.tf_error_text import reason
 
 SHARD_PREFIX = "data"  # data_prep.write.SHARD_PREFIX: Beam names shards data-SSSSS-of-NNNNN
@@ -93,23 +94,18 @@ def read_stats(root: str) -> Dict:
     return stats
 
 
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _check_counts(stats: Dict, path: str, root: str) -> None:
     """``DataError`` unless ``shards`` and ``written`` map names to integers within
     ``MAX_SHARDS`` and ``MAX_RECORDS`` and ``classes`` is one within ``MAX_CLASSES``."""
     def bounded(key: str, value, high: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-            raise DataError(f"{path!r}: {key} = {_shown(value)}; allowed: an integer from 0 to "
+            raise DataError(f"{path!r}: {key} = {shown(value)}; allowed: an integer from 0 to "
                             f"{high}; {_again(root)}")
 
     for key, high in (("shards", MAX_SHARDS), ("written", MAX_RECORDS)):
         counts = stats.get(key, {})
         if not isinstance(counts, dict):
-            raise DataError(f"{path!r}: {key} = {_shown(counts)}; allowed: a mapping of split "
+            raise DataError(f"{path!r}: {key} = {shown(counts)}; allowed: a mapping of split "
                             f"names to integers; {_again(root)}")
         for name, value in counts.items():
             bounded(f"{key}.{name}", value, high)

@@ -15,13 +15,12 @@ A ``TF_CONFIG`` that names several tasks with a single-process strategy is refus
 """
 from __future__ import annotations
 
-import json
-import os
 from typing import NamedTuple, Optional
 
 import tensorflow as tf
 
 from lsgan_tf import peers
+from lsgan_tf.cluster_role import is_chief, read_tf_config
 from lsgan_tf.config import ConfigError
 from lsgan_tf.validation import STRATEGIES
 
@@ -46,14 +45,8 @@ def split_cpu(count: int) -> None:
 
 def cluster_tasks() -> int:
     """How many training tasks (chief and workers) ``TF_CONFIG`` names; 0 without it."""
-    text = os.environ.get("TF_CONFIG", "")
-    if not text.strip():
-        return 0
-    try:
-        cluster = json.loads(text).get("cluster", {})
-    except (ValueError, AttributeError):
-        raise ConfigError(f"TF_CONFIG is not a JSON object: {text[:80]!r}") from None
-    return sum(len(cluster.get(job, ())) for job in ("chief", "worker"))
+    spec = read_tf_config()
+    return spec.training_tasks if spec else 0
 
 
 def worker_role(strategy: tf.distribute.Strategy) -> WorkerRole:
@@ -66,8 +59,7 @@ def worker_role(strategy: tf.distribute.Strategy) -> WorkerRole:
     if not spec:
         return WorkerRole()
     task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
-    chief = task_type == "chief" or (task_type == "worker" and task_id == 0
-                                     and "chief" not in spec)
+    chief = is_chief(task_type, task_id, spec)
     workers = len(spec.get("chief", ())) + len(spec.get("worker", ()))
     return WorkerRole(chief, task_type, task_id, workers)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
+from lsgan_tf.messages import one_line
+
 _WRAPPERS = re.compile(r"\{\{function_node [^}]*\}\}|\[Op:[^\]]*\]( name: \S*)?|\t|\s+name: $")
 
 
 def reason(error: BaseException, limit: int = 200) -> str:
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     lines = [line for line in _WRAPPERS.sub(" ", text).splitlines() if line.strip()]
-    line = " ".join((lines[0] if lines else type(error).__name__).split()).rstrip(" .:")
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    return one_line(" ".join((lines[0] if lines else type(error).__name__).split())
+                    .rstrip(" .:"), limit)
